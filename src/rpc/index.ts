@@ -1,0 +1,12 @@
+export { FrameDecoder, FrameError, MAX_FRAME, MIN_FRAME } from './framer.js';
+export { decodeMessage, encodeMessage, encodeRawMessage, hasFds, MessageStatus, MessageType, type Header, type Message } from './message.js';
+export * from './errors.js';
+export { decodeErrorBody, encodeErrorBody } from './wire-error.js';
+export { Keepalive, DEFAULT_KEEPALIVE, type KeepaliveOptions } from './keepalive.js';
+export { RpcConnection, type CloseInfo } from './connection.js';
+export { RpcClient, type CallOptions, type ClientStatus, type RpcClientOptions } from './client.js';
+export { RpcServer, ServerClient, handle, type CallContext, type Handler, type HandlerTable, type RpcServerOptions } from './server.js';
+export { RpcStream, STREAM_CHUNK_MAX, type StreamChunk } from './stream.js';
+export type { ProcedureSpec, ProgramSpec } from './program.js';
+export { Lane } from './lane.js';
+export { silentLogger, type Logger } from './log.js';
