@@ -25,7 +25,7 @@ export class XdrError extends Error {
   }
 
   override set message(_v: string) {
-    // Error's constructor assigns message; the computed getter above is the real one.
+    // Assignments are ignored: the message is always computed from reason, path and offset.
   }
 }
 

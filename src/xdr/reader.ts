@@ -162,18 +162,28 @@ export class XdrReader {
   }
 }
 
-/** Decodes UTF-8 with a fast path for the ASCII names and keys that make up most libvirt strings. */
+const fromCharCode = String.fromCharCode;
+
+/**
+ * Decodes UTF-8 with a fast path for the short ASCII names and keys that make up most libvirt
+ * strings: eight characters per fromCharCode call is about twice as fast as TextDecoder there.
+ */
 export function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
   const n = end - start;
   if (n === 0) return '';
-  if (n <= 32) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return utf8.decode(buf.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
+  if (n > 64) return utf8.decode(buf.subarray(start, end));
+  let s = '';
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    const a0 = buf[i]!, a1 = buf[i + 1]!, a2 = buf[i + 2]!, a3 = buf[i + 3]!;
+    const a4 = buf[i + 4]!, a5 = buf[i + 5]!, a6 = buf[i + 6]!, a7 = buf[i + 7]!;
+    if ((a0 | a1 | a2 | a3 | a4 | a5 | a6 | a7) >= 0x80) return utf8.decode(buf.subarray(start, end));
+    s += fromCharCode(a0, a1, a2, a3, a4, a5, a6, a7);
   }
-  return utf8.decode(buf.subarray(start, end));
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 0x80) return utf8.decode(buf.subarray(start, end));
+    s += fromCharCode(c);
+  }
+  return s;
 }

@@ -162,20 +162,22 @@ export class XdrWriter {
     this.uint(n);
   }
 
-  /** `char x[n]`: one 4-byte word per character (see XdrReader.fixedCharArray). */
-  fixedCharArray(v: Uint8Array, n: number): void {
+  /**
+   * `char x[n]`: one 4-byte word per character (see XdrReader.fixedCharArray). `char` is signed in
+   * libvirt's C, so bytes >= 0x80 are sign-extended as rpcgen does; `unsigned char` passes false.
+   */
+  fixedCharArray(v: Uint8Array, n: number, signed = true): void {
     if (v.length !== n) this.fail(`char array needs ${n} characters, got ${v.length}`);
     this.reserve(n * 4);
     for (let i = 0; i < n; i++) {
-      // char is signed in libvirt's C; sign-extend so the words match what rpcgen emits.
-      this.view.setInt32(this.pos, (v[i]! << 24) >> 24);
+      this.view.setInt32(this.pos, signed ? (v[i]! << 24) >> 24 : v[i]!);
       this.pos += 4;
     }
   }
 
   /** `char x<max>`: count word, then one word per character. */
-  varCharArray(v: Uint8Array, max: number): void {
+  varCharArray(v: Uint8Array, max: number, signed = true): void {
     this.arrayLength(v.length, max);
-    this.fixedCharArray(v, v.length);
+    this.fixedCharArray(v, v.length, signed);
   }
 }

@@ -147,3 +147,19 @@ test('writer grows its buffer and keeps earlier bytes', () => {
   const r = new XdrReader(w.bytes());
   for (let i = 0; i < 100; i++) assert.equal(r.uint(), i);
 });
+
+test('unsigned char arrays are not sign-extended', () => {
+  const bytes = write((w) => {
+    w.fixedCharArray(hex('80ff'), 2, false);
+    w.varCharArray(hex('ff'), 4, false);
+  });
+  assert.deepEqual(bytes, hex('00000080 000000ff 00000001 000000ff'));
+});
+
+test('short ASCII, long and non-ASCII strings decode alike on every path', () => {
+  for (const s of ['', 'a', 'domain-00001', 'exactly8', 'x'.repeat(64), 'y'.repeat(65), 'héllo wörld', 'ascii-then-ü-after-eight', '日本語のドメイン名']) {
+    const w = new XdrWriter();
+    w.string(s, 1000);
+    assert.equal(new XdrReader(w.bytes()).string(1000), s);
+  }
+});

@@ -266,9 +266,11 @@ export class Generator {
     if (base.kind === 'prim' && (base.name === 'char' || base.name === 'uchar')) {
       // One 4-byte word per character, not packed bytes: libvirt's rpcgen does it this way.
       const n = this.size(scope, d.size);
+      // char is signed in C: rpcgen sign-extends each byte into its word; unsigned char does not.
+      const sign = base.name === 'uchar' ? ', false' : '';
       return d.shape === 'fixed'
-        ? simple('Uint8Array', `r.fixedCharArray(${n.expr})`, (x) => [`w.fixedCharArray(${x}, ${n.expr});`])
-        : simple('Uint8Array', `r.varCharArray(${n.expr})`, (x) => [`w.varCharArray(${x}, ${n.expr});`]);
+        ? simple('Uint8Array', `r.fixedCharArray(${n.expr})`, (x) => [`w.fixedCharArray(${x}, ${n.expr}${sign});`])
+        : simple('Uint8Array', `r.varCharArray(${n.expr})`, (x) => [`w.varCharArray(${x}, ${n.expr}${sign});`]);
     }
     if (inlineOnly) return null;
     const el = this.scalar(scope, t);
