@@ -48,6 +48,8 @@ export interface RpcServerOptions {
   authorize?: (client: ServerClient, spec: ProcedureSpec) => void;
   /** A client whose unsent output exceeds this many bytes is disconnected when more events come. */
   maxClientBacklog?: number;
+  /** Told about every call that ends in an error reply from its handler (for the daemon's log). */
+  onCallError?: (client: ServerClient, spec: ProcedureSpec, err: VirError) => void;
 }
 
 export interface ServerEvents {
@@ -69,7 +71,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   readonly log: Logger;
   readonly clients = new Set<ServerClient>();
   private readonly programs = new Map<number, Registered>();
-  private readonly opts: Required<Omit<RpcServerOptions, 'logger' | 'authorize'>> & Pick<RpcServerOptions, 'authorize'>;
+  private readonly opts: Required<Omit<RpcServerOptions, 'logger' | 'authorize' | 'onCallError'>> & Pick<RpcServerOptions, 'authorize' | 'onCallError'>;
   readonly normalLane: Lane;
   readonly priorityLane: Lane;
   private nextClientId = 1;
@@ -84,6 +86,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
       prioWorkers: opts.prioWorkers ?? 5,
       maxClientBacklog: opts.maxClientBacklog ?? 32 * 1024 * 1024,
       authorize: opts.authorize,
+      onCallError: opts.onCallError,
     };
     this.normalLane = new Lane(this.opts.maxWorkers);
     this.priorityLane = new Lane(this.opts.prioWorkers);
@@ -137,6 +140,11 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   /** @internal */
   get authorize(): RpcServerOptions['authorize'] {
     return this.opts.authorize;
+  }
+
+  /** @internal */
+  get onCallError(): RpcServerOptions['onCallError'] {
+    return this.opts.onCallError;
   }
 
   /** @internal */
@@ -302,7 +310,9 @@ export class ServerClient {
       ret = await handler(args as never, { client: this, header: h, spec, stream });
     } catch (err) {
       if (stream) this.streams.delete(h.serial);
-      this.replyError(h, toVirError(err, this.server.log, spec.name));
+      const e = toVirError(err, this.server.log, spec.name);
+      this.server.onCallError?.(this, spec, e);
+      this.replyError(h, e);
       return;
     }
     let frame: Uint8Array;

@@ -1,0 +1,85 @@
+/**
+ * The contract between the API's consumers (the daemon, the public API) and hypervisor drivers.
+ *
+ * A driver connection implements remote procedures by name, with the wire's own argument and
+ * result types: objects travel as (name, uuid) handles, lists as whole records. That keeps one
+ * vocabulary from the wire to the driver: the daemon dispatches any procedure generically, the
+ * remote driver forwards any procedure generically, and a procedure a driver lacks is simply
+ * absent (the caller reports libvirt's "not supported by the connection driver" error).
+ *
+ * Procedures about the connection itself (auth, open, close, feature probes, event
+ * registration, keepalive) are not driver methods: the daemon and the remote driver own them.
+ */
+import type { ProcedureSpec } from '../rpc/program.js';
+import type { RemoteProcedures } from '../protocol/gen/remote.js';
+
+export type ProcName = keyof RemoteProcedures;
+export type ArgsOf<K extends ProcName> = RemoteProcedures[K] extends ProcedureSpec<infer A, unknown> ? A : never;
+export type RetOf<K extends ProcName> = RemoteProcedures[K] extends ProcedureSpec<unknown, infer R> ? R : never;
+
+/** What a driver learns about the caller of one procedure. */
+export interface DriverCallContext {
+  /** The connection was opened read-only (drivers refuse e.g. secure XML on it). */
+  readonly readonly: boolean;
+  /**
+   * For stream procedures (@readstream/@writestream): the stream, usable once the method
+   * returns. Typed loosely here to keep the driver contract free of the RPC engine.
+   */
+  readonly stream: DriverStream | null;
+}
+
+/** The part of an RPC stream a driver uses. */
+export interface DriverStream extends AsyncIterable<{ kind: 'data'; data: Uint8Array } | { kind: 'hole'; length: bigint }> {
+  write(data: Uint8Array): Promise<void>;
+  sendHole(length: bigint): Promise<void>;
+  /** Ends a read stream: end-of-data, then waits for the client's finish. */
+  end(): Promise<void>;
+  /** Confirms the client's finish of a write stream. */
+  confirm(): void;
+}
+
+export type DriverMethod<K extends ProcName> = (args: ArgsOf<K>, ctx: DriverCallContext) => RetOf<K> | Promise<RetOf<K>>;
+
+/** Any subset of the remote procedures. */
+export type DriverMethods = { [K in ProcName]?: DriverMethod<K> };
+
+/**
+ * An event raised by a driver, in the shape of the remote program's callback message minus its
+ * callbackID. `proc` names the callback message procedure (e.g. DOMAIN_EVENT_CALLBACK_LIFECYCLE);
+ * `eventID` is libvirt's event id within its family; `target` identifies the object so
+ * subscribers filtering by object can match (its UUID).
+ */
+export interface DriverEvent {
+  readonly family: 'domain' | 'network' | 'storage_pool' | 'node_device' | 'secret';
+  readonly eventID: number;
+  readonly proc: ProcName;
+  readonly target: Uint8Array;
+  /** The callback message without callbackID, e.g. `{ msg: { dom, event, detail } }`. */
+  readonly payload: Record<string, unknown>;
+}
+
+export type DriverEventListener = (ev: DriverEvent) => void;
+
+/** One open connection to a driver, as CONNECT_OPEN produces it. */
+export interface DriverConnection {
+  /** libvirt's type name: "TEST", "QEMU". */
+  readonly type: string;
+  /** The canonical URI of this connection ("test:///default"). */
+  readonly uri: string;
+  readonly methods: DriverMethods;
+  /** Driver-level answer to CONNECT_SUPPORTS_FEATURE for features the RPC layer does not answer. */
+  supportsFeature(feature: number): boolean;
+  /** Subscribes to every event of this connection; returns the unsubscribe function. */
+  onEvent(listener: DriverEventListener): () => void;
+  close(): void;
+}
+
+/** A driver: claims URIs and opens connections for them. */
+export interface Driver {
+  readonly name: string;
+  /**
+   * Returns a connection when this driver handles `uri`, null when the URI is not its own.
+   * Throws VirError for a URI it owns but cannot open (bad path, unreadable file...).
+   */
+  open(uri: URL, opts: { readonly: boolean }): Promise<DriverConnection | null>;
+}
