@@ -4,13 +4,12 @@
  * act on are still type-checked and kept, so the daemon can report or use them later.
  * Unknown keys only warn (libvirtd ignores them silently); bad values throw ConfigError "FILE:LINE: KEY: reason".
  */
-import { readFileSync } from 'node:fs';
-import { parseConf, type ConfEntry, type ConfValue } from './conf-syntax.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { ConfigError, parseConf, type ConfEntry, type ConfValue } from './conf-syntax.js';
 import { isLogPriority, parseLogFilters, parseLogOutputs } from './log.js';
-import { userRuntimeDir, type Env } from './paths.js';
+import { defaultConfigFile, userRuntimeDir, type Env } from './paths.js';
 
-export { ConfigError } from './conf-syntax.js';
-import { ConfigError } from './conf-syntax.js';
+export { ConfigError };
 
 export type AuthKind = 'none' | 'sasl' | 'polkit';
 
@@ -340,6 +339,13 @@ export function parseConfig(text: string, file: string, base: DaemonConfig): Par
     config.unixSockRwPerms = 0o777;
   }
   return { config, warnings };
+}
+
+/** The file to load for `-f FILE` (always, even if missing) or no -f (the default file, only if it exists). */
+export function configFileToLoad(named: string | null, privileged: boolean, env: Env = process.env): string | null {
+  if (named !== null) return named;
+  const def = defaultConfigFile(privileged, env);
+  return existsSync(def) ? def : null;
 }
 
 /**

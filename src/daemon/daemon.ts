@@ -93,8 +93,10 @@ export class Daemon {
 
   /** Stops listening (socket files removed) and disconnects every client. */
   async stop(): Promise<void> {
-    await Promise.all(this.listeners.splice(0).map((l) => l.close()));
+    // A listening socket finishes closing only once its connections are gone: close both together.
+    const closing = this.listeners.splice(0).map((l) => l.close());
     await this.server.close();
+    await Promise.all(closing);
   }
 
   private accept(sock: Socket, peer: string, readonly: boolean): void {

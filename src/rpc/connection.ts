@@ -115,7 +115,8 @@ export class RpcConnection {
     if (this.closeInfo) return;
     let frames: Uint8Array[];
     try {
-      frames = this.decoder.feed(chunk);
+      // Sockets hand out Buffers; decoded opaque data should be plain Uint8Array views whatever the transport.
+      frames = this.decoder.feed(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     } catch (err) {
       const message = err instanceof FrameError ? err.message : String(err);
       this.log.warn(`${this.description}: closing connection: ${message}`);

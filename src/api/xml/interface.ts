@@ -54,6 +54,8 @@ function ifaceOut(d: IfaceDef): Out {
   return {
     name: 'interface',
     attrs: [['type', d.type], ['name', d.name]],
+    // libvirt always writes the start and end tags, even around nothing.
+    open: true,
     kids: [
       d.startMode !== undefined && { name: 'start', attrs: [['mode', d.startMode]] },
       d.mtu !== undefined && { name: 'mtu', attrs: [['size', d.mtu]] },

@@ -17,6 +17,7 @@ export const NetworkEvent = { DEFINED: 0, UNDEFINED: 1, STARTED: 2, STOPPED: 3 }
 
 const LIST_FILTERS_ALL = 0x3f;
 const DEFINE_VALIDATE = 1;
+const CREATE_VALIDATE = 1;
 
 interface NetworkObj {
   /** The live definition (or the only one while inactive). */
@@ -145,7 +146,7 @@ export class NetworkStore {
       NETWORK_LOOKUP_BY_UUID: (a) => ({ net: this.handle(this.byUuid(a.uuid).def) }),
       NETWORK_CREATE_XML: (a) => ({ net: this.createXml(a.xml) }),
       NETWORK_CREATE_XML_FLAGS: (a) => {
-        checkFlags(a.flags, 0, 'testNetworkCreateXMLFlags');
+        checkFlags(a.flags, CREATE_VALIDATE, 'testNetworkCreateXMLFlags');
         return { net: this.createXml(a.xml) };
       },
       NETWORK_DEFINE_XML: (a) => ({ net: this.defineXml(a.xml) }),

@@ -155,6 +155,8 @@ export function parseSnapshot(el: XmlEl, redefine: boolean): { snap: Snapshot; c
     domain,
     children: [],
   };
+  // A redefined snapshot without <memory> gets the location its state implies.
+  if (redefine && !mem) snap.memory = [['snapshot', snap.state === 'shutoff' || snap.state === 'disk-snapshot' ? 'no' : 'internal']];
   return { snap, current: childText(el, 'active')?.trim() === '1' };
 }
 
