@@ -3,6 +3,8 @@
  * Default pid file paths are in paths.ts (libvirtd's locations with our program name: /run/tsvirtd.pid).
  */
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -140,6 +142,31 @@ export interface SpawnDaemonOptions {
   cwd?: string;
 }
 
+/**
+ * The background copy runs in '/', where Node would no longer find a bare `--import tsx` (it resolves
+ * those from the working directory), so loader and preload flags are turned into absolute URLs/paths.
+ */
+export function portableExecArgv(execArgv: readonly string[], cwd: string = process.cwd()): string[] {
+  const fix = (flag: string, spec: string): string => {
+    if (spec.startsWith('.')) return flag === '--require' || flag === '-r' ? resolve(cwd, spec) : pathToFileURL(resolve(cwd, spec)).href;
+    if (spec.startsWith('/') || /^[a-z]+:/.test(spec)) return spec;
+    try {
+      return flag === '--require' || flag === '-r' ? createRequire(join(cwd, 'noop.js')).resolve(spec) : import.meta.resolve(spec);
+    } catch {
+      return spec;
+    }
+  };
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    const m = /^(--import|--loader|--experimental-loader|--require)=(.*)$/s.exec(a);
+    if (m) out.push(`${m[1]}=${fix(m[1]!, m[2]!)}`);
+    else if (/^(--import|--loader|--experimental-loader|--require|-r)$/.test(a) && i + 1 < execArgv.length) out.push(a, fix(a, execArgv[++i]!));
+    else out.push(a);
+  }
+  return out;
+}
+
 export type DaemonStartResult = { ok: true; pid: number } | { ok: false; message: string };
 
 /**
@@ -149,7 +176,7 @@ export type DaemonStartResult = { ok: true; pid: number } | { ok: false; message
 export function spawnDaemon(argv: readonly string[], opts: SpawnDaemonOptions = {}): Promise<DaemonStartResult> {
   const script = opts.script ?? process.argv[1]!;
   const cwd = process.cwd();
-  const child = spawn(process.execPath, [...(opts.execArgv ?? process.execArgv), resolve(cwd, script), ...backgroundArgs(argv, cwd)], {
+  const child = spawn(process.execPath, [...portableExecArgv(opts.execArgv ?? process.execArgv, cwd), resolve(cwd, script), ...backgroundArgs(argv, cwd)], {
     detached: true,
     cwd: opts.cwd ?? '/',
     env: { ...(opts.env ?? process.env), [STATUS_FD_ENV]: '3' },
@@ -196,8 +223,15 @@ export interface StartupReporter {
   failed(message: string): void;
 }
 
-/** The child half of --daemon; null when this process was not started by daemonize(). */
+const reporters = new WeakMap<object, StartupReporter>();
+
+/**
+ * The child half of --daemon; null when this process was not started by daemonize(). Repeated calls with
+ * the same env return the same reporter (the variable is removed from env so children do not inherit it).
+ */
 export function startupReporter(env: NodeJS.ProcessEnv = process.env): StartupReporter | null {
+  const known = reporters.get(env);
+  if (known) return known;
   const fdText = env[STATUS_FD_ENV];
   if (!fdText) return null;
   delete env[STATUS_FD_ENV];
@@ -212,7 +246,9 @@ export function startupReporter(env: NodeJS.ProcessEnv = process.env): StartupRe
     }
     fd = null;
   };
-  return { ready: () => send('ok'), failed: (m) => send(`error ${m}`) };
+  const reporter: StartupReporter = { ready: () => send('ok'), failed: (m) => send(`error ${m}`) };
+  reporters.set(env, reporter);
+  return reporter;
 }
 
 export interface SignalHandlers {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPidFile } from '../../src/daemon/paths.js';
 import {
-  backgroundArgs, createIdleTimeout, PidFileError, readPidFile, removePidFile, spawnDaemon, startupReporter, writePidFile,
+  backgroundArgs, createIdleTimeout, portableExecArgv, PidFileError, readPidFile, removePidFile, spawnDaemon, startupReporter, writePidFile,
 } from '../../src/daemon/process.js';
 
 function withDir(fn: (dir: string) => void | Promise<void>): () => Promise<void> {
@@ -118,6 +118,7 @@ test('startupReporter writes one status line and only once', withDir((dir) => {
   const env: NodeJS.ProcessEnv = { TSVIRTD_STATUS_FD: String(fd) };
   const r = startupReporter(env)!;
   assert.equal(env.TSVIRTD_STATUS_FD, undefined, 'not inherited by grandchildren');
+  assert.equal(startupReporter(env), r, 'a second call (e.g. in an error handler) gets the same reporter');
   r.failed('Failed to acquire pid file\n/x');
   r.ready();
   assert.equal(readFileSync(file, 'utf8'), 'error Failed to acquire pid file /x\n');
@@ -138,4 +139,11 @@ test('idle timeout fires only after SECS with nothing held', async () => {
   await new Promise((r) => setTimeout(r, 20));
   off.stop();
   assert.equal(fired, 1, 'timeout 0 never fires');
+});
+
+test('portableExecArgv: loaders still resolve from "/" (a bare --import tsx would not)', () => {
+  const out = portableExecArgv(['--import', 'tsx', '--import=./x.mjs', '--require', '/abs.cjs', '--no-warnings'], '/w');
+  assert.match(out[1]!, /^file:\/\/.*\/node_modules\/tsx\//);
+  assert.deepEqual(out.slice(2), ['--import=file:///w/x.mjs', '--require', '/abs.cjs', '--no-warnings']);
+  assert.deepEqual(portableExecArgv(['--import', 'no-such-package-tsvirt']), ['--import', 'no-such-package-tsvirt']);
 });

@@ -12,6 +12,8 @@ function lineOf(text: string, offset: number): number {
 
 /** The context line and caret libxml2 prints under a message (column = offset in line). */
 function context(text: string, offset: number): string {
+  // At the very end of input after a final newline, libxml2 has no line to show and prints "(null)".
+  if (offset >= text.length && text.endsWith('\n')) return '(null)\n^';
   const start = text.lastIndexOf('\n', offset - 1) + 1;
   let end = text.indexOf('\n', start);
   if (end < 0) end = text.length;

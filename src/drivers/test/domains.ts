@@ -534,7 +534,7 @@ function findDisk(def: DomainDef, path: string): DomainDef['devices']['disks'][n
 /** The domain taints libvirt's test driver records when it loads a config. */
 function taintsOf(def: DomainDef): string[] {
   const t: string[] = [];
-  if (def.devices.nets.some((n) => n.script !== undefined)) t.push('tainted: shell scripts');
+  if (def.devices.nets.some((n) => n.script !== undefined)) t.push('tainted: network configuration using opaque shell scripts');
   if (def.os.dtb !== undefined) t.push('tainted: custom device tree blob used');
   return t;
 }

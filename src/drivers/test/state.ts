@@ -10,6 +10,7 @@ import { VirError, VirErrorNumber } from '../../rpc/errors.js';
 import { EventBus } from './events.js';
 import { DomainStore } from './domains.js';
 import { snapshotMethods } from './snapshot-methods.js';
+import { schedulerMethods } from './scheduler.js';
 import { NetworkStore } from './networks.js';
 import { StoragePoolStore } from './storage.js';
 import { InterfaceStore } from './interfaces.js';
@@ -38,7 +39,7 @@ export class TestState {
       new InterfaceStore(cfg.interfaces, emit),
       new StoragePoolStore(cfg.pools, emit),
     ];
-    this.methods = Object.assign({}, ...stores.map((s) => s.methods()), this.domains.methods(), snapshotMethods(this.domains)) as DriverMethods;
+    this.methods = Object.assign({}, ...stores.map((s) => s.methods()), this.domains.methods(), snapshotMethods(this.domains), schedulerMethods(this.domains)) as DriverMethods;
   }
 
   ref(): void {
