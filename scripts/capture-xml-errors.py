@@ -8,6 +8,9 @@ libvirt.registerErrorHandler(lambda *a: None, None)
 OS = "<os><type>hvm</type></os>"
 DOM = {
     'malformed': "<domain type='test'><name>x</name>",
+    'malformed-final-newline': "<domain type='test'><name>bad</name>\n",
+    'unterminated-start-tag': "<domain",
+    'unterminated-inner-tag': "<domain type='test'>\n<name>x</name>\n<memory",
     'tag-mismatch': "<domain type='test'><name>x</nam></domain>",
     'empty': "",
     'wrong-root': "<network><name>x</name></network>",

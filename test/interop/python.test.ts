@@ -20,6 +20,8 @@ def t(label, f):
         out.append([label, 'ok', v])
     except libvirt.libvirtError as e:
         out.append([label, 'err', e.get_error_code(), e.get_error_domain(), e.get_error_message()])
+    except Exception as e:
+        out.append([label, 'pyerr', type(e).__name__, str(e)])
 
 c = libvirt.open(uri)
 t('type', c.getType)
@@ -53,10 +55,11 @@ t('d.updated', d.isUpdated)
 t('d.autostart', d.autostart)
 t('d.vcpus-flags', lambda: d.vcpusFlags(0))
 t('d.seclabel', d.securityLabel)
-t('d.msgs', lambda: d.getMessages(0))
+t('d.msgs', lambda: d.messages(0))
 t('d.hasmanaged', lambda: d.hasManagedSaveImage(0))
 t('d.memstats', d.memoryStats)
-t('d.blockstats', lambda: d.blockStats('vda'))
+# The test driver derives block statistics from the clock: compare their shape only.
+t('d.blockstats', lambda: [type(x).__name__ for x in d.blockStats('vda')])
 t('d.ifstats', lambda: d.interfaceStats('vnet0'))
 t('byid', lambda: c.lookupByID(d.ID()).name())
 t('byuuid', lambda: c.lookupByUUIDString('6695eb01-f6a4-8304-79aa-97f2502e193f').name())
@@ -150,7 +153,8 @@ describe('libvirt-python against tsvirtd and libvirtd', { skip }, () => {
     assert.equal(b!.code, 0, b!.stderr);
     const want = JSON.parse(a!.stdout) as unknown[][];
     const got = JSON.parse(b!.stdout) as unknown[][];
-    for (let i = 0; i < want.length; i++) assert.deepEqual(got[i], want[i]);
+    const diffs = want.flatMap((w, i) => (JSON.stringify(got[i]) === JSON.stringify(w) ? [] : [`libvirtd ${JSON.stringify(w)}\ntsvirtd  ${JSON.stringify(got[i])}`]));
+    assert.equal(diffs.length, 0, `${diffs.length} of ${want.length} calls differ:\n${diffs.join('\n')}`);
     assert.equal(got.length, want.length);
   });
 });

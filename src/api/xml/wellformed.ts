@@ -40,6 +40,10 @@ export function checkWellFormed(text: string, label: string, domain: number): Xm
       stack.push({ name, line: lineOf(text, m.index) });
     }
   }
+  // A start tag cut off by the end of input ("<domain"): libxml2 reports it before any unclosed element.
+  const lastLt = text.lastIndexOf('<');
+  const cut = lastLt >= 0 && !text.includes('>', lastLt) ? /^<([A-Za-z_][\w:.-]*)/.exec(text.slice(lastLt)) : null;
+  if (cut) return fail(text.length, `Couldn't find end of Start Tag ${cut[1]} line ${lineOf(text, lastLt)}`);
   const open = stack.pop();
   if (open) {
     // libxml2 points at the very end of the input (after any trailing newline).
