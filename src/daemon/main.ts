@@ -3,13 +3,12 @@
  * tsvirtd: a drop-in for libvirtd. Same options, same libvirtd.conf, same sockets; drivers
  * chosen by the URI each client opens. Errors at start print one line and exit 1.
  */
-import { existsSync } from 'node:fs';
 import { testDriver } from '../drivers/test/index.js';
-import { loadConfig, type DaemonConfig } from './config.js';
+import { ConfigError, configFileToLoad, loadConfig, type DaemonConfig } from './config.js';
 import { Daemon, type DaemonSettings } from './daemon.js';
 import { createLogger, type DaemonLogger } from './log.js';
 import { ipListeners, parseOptions, usageText, versionText, type DaemonOptions } from './options.js';
-import { defaultConfigFile, defaultPidFile, DAEMON_NAME } from './paths.js';
+import { defaultPidFile, DAEMON_NAME } from './paths.js';
 import {
   createIdleTimeout,
   daemonize,
@@ -51,15 +50,21 @@ function settingsFrom(cfg: DaemonConfig, opts: DaemonOptions, log: DaemonLogger)
 }
 
 function readConfig(opts: DaemonOptions, privileged: boolean) {
-  const file = opts.configFile ?? (existsSync(defaultConfigFile(privileged)) ? defaultConfigFile(privileged) : null);
-  return loadConfig(file, privileged);
+  try {
+    return loadConfig(configFileToLoad(opts.configFile, privileged), privileged);
+  } catch (err) {
+    // libvirtd's words for any failure to read or parse its config.
+    if (err instanceof ConfigError) throw new StartError(`Can't load config file: ${err.message}`);
+    throw err;
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
   const opts = parseOptions(argv);
   const privileged = process.getuid?.() === 0;
   if (opts.help) {
-    process.stdout.write(usageText(privileged));
+    // libvirtd prints its usage on stderr.
+    process.stderr.write(usageText(privileged));
     return 0;
   }
   if (opts.version) {
