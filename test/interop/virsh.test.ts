@@ -116,6 +116,8 @@ function runNormaliser(d: Libvirtd) {
     uuids(text)
       .split(d.dir)
       .join('<daemon-dir>')
+      .split(`127.0.0.1:${d.tcpPort}`)
+      .join('127.0.0.1:<port>')
       .replace(/^(CPU time:\s+)[0-9.]+s$/gm, '$1<cpu-time>')
       .replace(/^(\s*\d+\s+\d+\s+)[0-9.]+s$/gm, '$1<cpu-time>')
       .replace(/^(CPU time:\s+)[0-9.]+s/gm, '$1<cpu-time>')
@@ -123,14 +125,15 @@ function runNormaliser(d: Libvirtd) {
       .replace(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}/g, '<time>');
 }
 
-async function runScenario(d: Libvirtd, steps: Step[]): Promise<string[]> {
+async function runScenario(d: Libvirtd, steps: Step[], transport: 'unix' | 'tcp' = 'unix'): Promise<string[]> {
   const holder = await holdDefault(d.unixSocket);
   const norm = runNormaliser(d);
+  const uri = d.uri('test', { transport });
   const out: string[] = [];
   try {
     for (const step of steps) {
       const { args, ro } = Array.isArray(step) ? { args: step, ro: false } : step;
-      const r: RunResult = await runVirsh(d.uri('test'), ro ? ['-r', ...args] : args, { timeoutMs: 15_000 });
+      const r: RunResult = await runVirsh(uri, ro ? ['-r', ...args] : args, { timeoutMs: 15_000 });
       out.push(`$ virsh ${ro ? '-r ' : ''}${args.join(' ')}\n[rc=${r.code}]\n${norm(r.stdout)}${norm(r.stderr) ? `[stderr]\n${norm(r.stderr)}` : ''}`);
     }
   } finally {
@@ -143,7 +146,7 @@ describe('virsh against tsvirtd and libvirtd', { skip }, () => {
   let real: Libvirtd;
   let ours: Libvirtd;
   before(async () => {
-    [real, ours] = await Promise.all([startLibvirtd(), startTsvirtd()]);
+    [real, ours] = await Promise.all([startLibvirtd({ tcp: true }), startTsvirtd({ tcp: true })]);
   });
   after(async () => {
     await Promise.all([real?.stop(), ours?.stop()]);
@@ -158,6 +161,14 @@ describe('virsh against tsvirtd and libvirtd', { skip }, () => {
       assert.equal(diffs.length, 0, `${diffs.length} of ${want.length} steps differ:\n${diffs.join('\n')}`);
     });
   }
+
+  test('over TCP: lifecycle and errors', async () => {
+    const steps = [...SCENARIOS.lifecycle!.slice(0, 12), ...SCENARIOS.errors!];
+    const want = await runScenario(real, steps, 'tcp');
+    const got = await runScenario(ours, steps, 'tcp');
+    const diffs = want.flatMap((w, i) => (got[i] === w ? [] : [`--- libvirtd\n${w}\n+++ tsvirtd\n${got[i]}`]));
+    assert.equal(diffs.length, 0, `${diffs.length} of ${want.length} steps differ:\n${diffs.join('\n')}`);
+  });
 
   test('custom test-driver files load the same objects', async () => {
     const cfg = join(repoRoot(), 'test', 'fixtures', 'xml', 'sources', 'libvirt-testnode', 'testnode.xml');
