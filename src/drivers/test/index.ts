@@ -7,28 +7,17 @@ import { parseNodeConfig } from '../../api/xml/node-config.js';
 import { invalidArg } from './errors.js';
 import { TestConnection, TestState, loadConfigFile } from './state.js';
 
-const DEFAULT_XML = fileURLToPath(new URL('../../../../src/drivers/test/default.xml', import.meta.url));
+// Beside this module in the source tree and, copied by the build, in dist/.
+const DEFAULT_XML = fileURLToPath(new URL('./default.xml', import.meta.url));
 
 let shared: TestState | undefined;
 
 function defaultState(): TestState {
   if (!shared) {
-    // Read from the source tree: default.xml is data, not compiled.
-    const text = readFileSync(defaultXmlPath(), 'utf8');
+    const text = readFileSync(DEFAULT_XML, 'utf8');
     shared = new TestState(parseNodeConfig(text, () => ''), { defaultTopology: true });
   }
   return shared;
-}
-
-/** default.xml next to this module (tsx) or in the source tree (compiled dist/). */
-function defaultXmlPath(): string {
-  const here = fileURLToPath(new URL('./default.xml', import.meta.url));
-  try {
-    readFileSync(here);
-    return here;
-  } catch {
-    return DEFAULT_XML;
-  }
 }
 
 export const testDriver: Driver = {
