@@ -44,8 +44,6 @@ export interface RpcServerOptions {
   maxWorkers?: number;
   /** libvirtd's prio_workers: high-priority calls running at once across all clients. */
   prioWorkers?: number;
-  /** Called before a call is dispatched; throwing a VirError refuses it with that error. */
-  authorize?: (client: ServerClient, spec: ProcedureSpec) => void;
   /** A client whose unsent output exceeds this many bytes is disconnected when more events come. */
   maxClientBacklog?: number;
   /** Told about every call that ends in an error reply from its handler (for the daemon's log). */
@@ -71,7 +69,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   readonly log: Logger;
   readonly clients = new Set<ServerClient>();
   private readonly programs = new Map<number, Registered>();
-  private readonly opts: Required<Omit<RpcServerOptions, 'logger' | 'authorize' | 'onCallError'>> & Pick<RpcServerOptions, 'authorize' | 'onCallError'>;
+  private readonly opts: Required<Omit<RpcServerOptions, 'logger' | 'onCallError'>> & Pick<RpcServerOptions, 'onCallError'>;
   readonly normalLane: Lane;
   readonly priorityLane: Lane;
   private nextClientId = 1;
@@ -85,7 +83,6 @@ export class RpcServer extends EventEmitter<ServerEvents> {
       maxWorkers: opts.maxWorkers ?? 20,
       prioWorkers: opts.prioWorkers ?? 5,
       maxClientBacklog: opts.maxClientBacklog ?? 32 * 1024 * 1024,
-      authorize: opts.authorize,
       onCallError: opts.onCallError,
     };
     this.normalLane = new Lane(this.opts.maxWorkers);
@@ -135,11 +132,6 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     const handler = reg.handlers.get(h.proc);
     if (!spec || spec.kind !== 'call' || !handler) return rpcError(`unknown procedure: ${h.proc}`);
     return { reg, spec, handler };
-  }
-
-  /** @internal */
-  get authorize(): RpcServerOptions['authorize'] {
-    return this.opts.authorize;
   }
 
   /** @internal */
@@ -259,12 +251,6 @@ export class ServerClient {
       if (!(err instanceof XdrError)) throw err;
       this.server.log.debug(`${this.description}: cannot decode ${spec.name}: ${err.message}`);
       this.replyError(h, rpcError('Unable to decode message payload'));
-      return;
-    }
-    try {
-      this.server.authorize?.(this, spec);
-    } catch (err) {
-      this.replyError(h, toVirError(err, this.server.log, spec.name));
       return;
     }
     const run = () => this.execute(h, spec, handler, args);
