@@ -59,7 +59,7 @@ export function parseXml(text: string, root: string, label: string, domain: numb
   const top = doc.documentElement as unknown as DomLike | null;
   if (!top) throw new XmlModelError(ErrCode.xmlDetail, domain, `(${label}):1: Document is empty\n(null)\n^`);
   const el = convert(top);
-  if (el.name !== root) throw xmlError(ErrDomain.xml, `expecting root element of '${root}', not '${el.name}'`);
+  if (root !== '' && el.name !== root) throw xmlError(ErrDomain.xml, `expecting root element of '${root}', not '${el.name}'`);
   return el;
 }
 

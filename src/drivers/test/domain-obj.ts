@@ -97,6 +97,14 @@ export class DomainList {
     if (id >= 0) this.byId.set(id, dom);
   }
 
+  /** Changes a domain's name, keeping the name index in step. */
+  rename(dom: DomainObj, name: string): void {
+    if (this.byName.get(dom.name) === dom) this.byName.delete(dom.name);
+    dom.def.name = name;
+    if (dom.newDef) dom.newDef.name = name;
+    this.byName.set(name, dom);
+  }
+
   remove(dom: DomainObj): void {
     this.byUuid.delete(dom.uuid);
     if (this.byName.get(dom.name) === dom) this.byName.delete(dom.name);

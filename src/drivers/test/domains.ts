@@ -32,6 +32,8 @@ const MAX_VCPUS = 32;
 export interface HostCpus {
   /** VIR_NODEINFO_MAXCPUS: nodes * sockets * cores * threads. */
   maxCpus: number;
+  /** Cores per socket: the test driver's per-CPU statistics cover this many CPUs. */
+  cores: number;
 }
 
 export class DomainStore {
@@ -40,7 +42,7 @@ export class DomainStore {
 
   constructor(
     private readonly emit: Emit,
-    private readonly host: HostCpus,
+    readonly host: HostCpus,
   ) {}
 
   // ---- state transitions shared with snapshots -------------------------------------
@@ -412,13 +414,13 @@ export class DomainStore {
   }
 
   /** virDomainObjGetOneDefState: which definition a LIVE/CONFIG/CURRENT request means. */
-  private oneDef(d: DomainObj, flags: number): { def: DomainDef; live: boolean } {
+  oneDef(d: DomainObj, flags: number): { def: DomainDef; live: boolean } {
     const live = this.affect(d, flags);
     if (live.live) return { def: d.def, live: true };
     return { def: d.persistentDef(), live: false };
   }
 
-  private affect(d: DomainObj, flags: number): { live: boolean; config: boolean } {
+  affect(d: DomainObj, flags: number): { live: boolean; config: boolean } {
     if (flags & AFFECT_LIVE && flags & AFFECT_CONFIG) {
       throw apiInvalidArg('virDomainObjGetOneDefState', 'flags', "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive");
     }
@@ -426,7 +428,7 @@ export class DomainStore {
   }
 
   /** virDomainObjGetDefs' checks. */
-  private defsFor(d: DomainObj, flags: number): { live: boolean; config: boolean } {
+  defsFor(d: DomainObj, flags: number): { live: boolean; config: boolean } {
     let live = (flags & AFFECT_LIVE) !== 0;
     let config = (flags & AFFECT_CONFIG) !== 0;
     if (!live && !config) {

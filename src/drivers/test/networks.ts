@@ -55,6 +55,11 @@ export class NetworkStore {
     });
   }
 
+  /** The live definition of a network by name (testNetworkObjFindByName), for domain code. */
+  defByName(name: string): NetworkDef {
+    return this.byName(name).def;
+  }
+
   private byName(name: string): NetworkObj {
     const o = this.nets.find((n) => n.def.name === name);
     if (!o) throw notFound(`no network with matching name '${name}'`);

@@ -11,6 +11,8 @@ import { EventBus } from './events.js';
 import { DomainStore } from './domains.js';
 import { snapshotMethods } from './snapshot-methods.js';
 import { schedulerMethods } from './scheduler.js';
+import { domainMiscMethods } from './domain-misc.js';
+import { domainMetadataMethods } from './domain-metadata.js';
 import { NetworkStore } from './networks.js';
 import { StoragePoolStore } from './storage.js';
 import { InterfaceStore } from './interfaces.js';
@@ -30,16 +32,20 @@ export class TestState {
     const emit = this.events.emit;
     const node = new NodeInfo(cfg, { defaultTopology: opts.defaultTopology });
     const i = node.info;
-    this.domains = new DomainStore(emit, { maxCpus: i.nodes * i.sockets * i.cores * i.threads });
+    this.domains = new DomainStore(emit, { maxCpus: i.nodes * i.sockets * i.cores * i.threads, cores: i.cores });
     // libvirt loads domains, networks, interfaces, then pools (testOpenParse order).
     for (const el of cfg.domains) this.domains.loadFromConfig(el);
+    const networks = new NetworkStore(cfg.networks, emit);
     const stores = [
       node,
-      new NetworkStore(cfg.networks, emit),
+      networks,
       new InterfaceStore(cfg.interfaces, emit),
       new StoragePoolStore(cfg.pools, emit),
     ];
-    this.methods = Object.assign({}, ...stores.map((s) => s.methods()), this.domains.methods(), snapshotMethods(this.domains), schedulerMethods(this.domains)) as DriverMethods;
+    this.methods = Object.assign({}, ...stores.map((s) => s.methods()), this.domains.methods(), snapshotMethods(this.domains), schedulerMethods(this.domains),
+      domainMiscMethods(this.domains, networks),
+      domainMetadataMethods(this.domains, emit),
+    ) as DriverMethods;
   }
 
   ref(): void {
