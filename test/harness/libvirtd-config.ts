@@ -5,6 +5,10 @@ export interface DaemonConfigInput {
   readonly sockDir: string;
   /** TCP port on 127.0.0.1, or undefined for no TCP listener. */
   readonly tcpPort: number | undefined;
+  /** TLS listener on 127.0.0.1 with these files (auth none, client certificates checked). */
+  readonly tls?: { readonly port: number; readonly caFile: string; readonly certFile: string; readonly keyFile: string };
+  /** More libvirtd.conf lines, appended verbatim. */
+  readonly extraConfig?: readonly string[];
 }
 
 /** libvirtd.conf: no auth anywhere, TCP on loopback only, sockets outside the namespace-private dirs. */
@@ -13,13 +17,20 @@ export function libvirtdConf(c: DaemonConfigInput): string {
     `unix_sock_dir = "${c.sockDir}"`,
     'auth_unix_rw = "none"',
     'auth_unix_ro = "none"',
-    'listen_tls = 0',
   ];
+  if (c.tls !== undefined) {
+    lines.push('listen_tls = 1', `tls_port = "${c.tls.port}"`, 'auth_tls = "none"', `ca_file = "${c.tls.caFile}"`,
+      `cert_file = "${c.tls.certFile}"`, `key_file = "${c.tls.keyFile}"`);
+  } else {
+    lines.push('listen_tls = 0');
+  }
   if (c.tcpPort !== undefined) {
-    lines.push('listen_tcp = 1', `tcp_port = "${c.tcpPort}"`, 'listen_addr = "127.0.0.1"', 'auth_tcp = "none"');
+    lines.push('listen_tcp = 1', `tcp_port = "${c.tcpPort}"`, 'auth_tcp = "none"');
   } else {
     lines.push('listen_tcp = 0');
   }
+  if (c.tcpPort !== undefined || c.tls !== undefined) lines.push('listen_addr = "127.0.0.1"');
+  lines.push(...(c.extraConfig ?? []));
   return lines.join('\n') + '\n';
 }
 

@@ -8,7 +8,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeTcpPort, probeLibvirtSocket } from './probe.js';
-import { libvirtdConf, NS_SCRIPT, QEMU_CONF_EXTRA } from './libvirtd-config.js';
+import { libvirtdConf, NS_SCRIPT, QEMU_CONF_EXTRA, type DaemonConfigInput } from './libvirtd-config.js';
 
 /** Thrown when this machine cannot run a private libvirtd (not installed, not root, ...). */
 export class LibvirtdUnavailableError extends Error {
@@ -18,6 +18,10 @@ export class LibvirtdUnavailableError extends Error {
 export interface StartLibvirtdOptions {
   /** Also listen on TCP 127.0.0.1 (auth none) on a free port. Default false. */
   readonly tcp?: boolean;
+  /** Also listen with TLS on 127.0.0.1 (auth none; client certificates verified) on a free port. */
+  readonly tls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
+  /** More libvirtd.conf lines, appended verbatim. */
+  readonly extraConfig?: readonly string[];
   /** Safety net: libvirtd exits by itself after this many seconds with no client. Default 300. */
   readonly idleTimeoutSeconds?: number;
   /** How long to wait for the daemon to answer its first call. Default 30 s. */
@@ -43,6 +47,7 @@ export interface Libvirtd {
   readonly roSocket: string;
   readonly adminSocket: string;
   readonly tcpPort?: number;
+  readonly tlsPort?: number;
   /** e.g. uri('test') = test+unix:///default?socket=..., uri('qemu', {transport: 'tcp'}) = qemu+tcp://127.0.0.1:P/system */
   uri(driver: string, opts?: UriOptions): string;
   /** What the daemon wrote to stdout/stderr so far. */
@@ -102,14 +107,14 @@ function ensureQemuUser(): void {
 }
 
 /** Private copy of /etc/libvirt with our configs and without autostart links (no host bridges or pools). */
-function prepareEtc(etc: string, sockDir: string, tcpPort: number | undefined): void {
+function prepareEtc(etc: string, sockDir: string, tcpPort: number | undefined, extra: Partial<DaemonConfigInput> = {}): void {
   rmSync(etc, { recursive: true, force: true });
   cpSync('/etc/libvirt', etc, { recursive: true, verbatimSymlinks: true });
   for (const sub of ['qemu/networks/autostart', 'qemu/autostart', 'storage/autostart']) {
     const p = join(etc, sub);
     if (existsSync(p)) for (const n of readdirSync(p)) rmSync(join(p, n), { force: true });
   }
-  writeFileSync(join(etc, 'libvirtd.conf'), libvirtdConf({ sockDir, tcpPort }));
+  writeFileSync(join(etc, 'libvirtd.conf'), libvirtdConf({ sockDir, tcpPort, ...extra }));
   appendFileSync(join(etc, 'qemu.conf'), QEMU_CONF_EXTRA);
 }
 
@@ -138,12 +143,13 @@ export async function startLibvirtd(opts: StartLibvirtdOptions = {}): Promise<Li
   // A free port can be taken by someone else before libvirtd binds it: retry with a fresh one.
   for (let attempt = 1; ; attempt++) {
     const tcpPort = opts.tcp ? await freeTcpPort() : undefined;
-    prepareEtc(join(dir, 'etc'), sockDir, tcpPort);
+    const tls = opts.tls ? { ...opts.tls, port: await freeTcpPort() } : undefined;
+    prepareEtc(join(dir, 'etc'), sockDir, tcpPort, { ...(tls ? { tls } : {}), ...(opts.extraConfig ? { extraConfig: opts.extraConfig } : {}) });
     const logFd = openSync(logPath, 'w');
     const child = spawn(
       UNSHARE,
       ['-m', 'bash', '-c', NS_SCRIPT, 'bash', join(dir, 'etc'), '/etc/libvirt/libvirtd.conf', join(dir, 'libvirtd.pid'),
-        String(opts.idleTimeoutSeconds ?? 300), tcpPort !== undefined ? '1' : '0', daemonBinary()],
+        String(opts.idleTimeoutSeconds ?? 300), tcpPort !== undefined || tls !== undefined ? '1' : '0', daemonBinary()],
       { stdio: ['ignore', logFd, logFd] },
     );
     closeSync(logFd);
@@ -183,6 +189,7 @@ export async function startLibvirtd(opts: StartLibvirtdOptions = {}): Promise<Li
       roSocket: join(sockDir, 'libvirt-sock-ro'),
       adminSocket: join(sockDir, 'libvirt-admin-sock'),
       ...(tcpPort !== undefined ? { tcpPort } : {}),
+      ...(tls !== undefined ? { tlsPort: tls.port } : {}),
       uri(driver: string, u: UriOptions = {}): string {
         const path = u.path ?? (driver === 'test' ? '/default' : '/system');
         if ((u.transport ?? 'unix') === 'tcp') {
