@@ -3,7 +3,7 @@
 import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-const ASSET = /\.xml$/;
+const ASSET = /\.(xml|png)$/;
 
 function walk(dir) {
   for (const name of readdirSync(dir)) {

@@ -2,7 +2,7 @@
 // driver's less common procedures (guest agent fakes, tuning, core dumps, save images...).
 // Every step's stdout, stderr and exit code must match, normalised only for clock-derived values.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -52,6 +52,43 @@ const SCENARIOS: Record<string, string[][]> = {
     ['start', 'test'], ['save', 'test', SAVE], ['save-image-dumpxml', SAVE], ['save-image-dumpxml', '/nonexistent'],
     ['define', SMALL], ['save-image-define', SAVE, SMALL], ['save-image-dumpxml', SAVE], ['undefine', 'small'],
   ],
+  pinning: [
+    ['vcpupin', 'test'], ['vcpupin', 'test', '0', '1'], ['vcpupin', 'test'], ['vcpupin', 'test', '--config'], ['vcpupin', 'test', '1', '0-1', '--config'],
+    ['vcpupin', 'test', '5', '1'], ['vcpuinfo', 'test'], ['emulatorpin', 'test'], ['emulatorpin', 'test', '0'], ['emulatorpin', 'test'],
+    ['emulatorpin', 'test', '2-3', '--config'], ['emulatorpin', 'test', '--config'], ['iothreadinfo', 'test'], ['iothreadadd', 'test', '3'],
+    ['iothreadadd', 'test', '3'], ['iothreadadd', 'test', '5', '--config'], ['iothreadinfo', 'test'], ['iothreadinfo', 'test', '--config'],
+    ['iothreadpin', 'test', '3', '1,3-4'], ['iothreadpin', 'test', '9', '1'], ['iothreadinfo', 'test'], ['iothreadset', 'test', '3', '--poll-max-ns', '100'],
+    ['iothreadset', 'test', '5', '--poll-max-ns', '1'], ['iothreadset', 'test', '3', '--thread-pool-max', '1'], ['dumpxml', 'test'],
+    ['dumpxml', 'test', '--inactive'], ['iothreaddel', 'test', '3'], ['iothreaddel', 'test', '7'], ['iothreadinfo', 'test'], ['destroy', 'test'],
+    ['iothreadinfo', 'test'], ['iothreadpin', 'test', '5', '1'], ['vcpupin', 'test', '0', '1'], ['setvcpus', 'test', '1', '--config'],
+    ['iothreadadd', 'test', '2'], ['iothreadinfo', 'test'], ['dumpxml', 'test'], ['start', 'test'], ['vcpupin', 'test'], ['vcpupin', 'test', '1', '0'],
+    ['iothreaddel', 'test', '5', '--config'], ['dumpxml', 'test', '--inactive'], ['setvcpus', 'test', '2', '--config'], ['iothreaddel', 'test', '2', '--config'],
+    ['destroy', 'test'], ['start', 'test'],
+  ],
+  params: [
+    ['blkiotune', 'test'], ['blkiotune', 'test', '--weight', '500'], ['blkiotune', 'test', '--device-weights', '/dev/sda,300,/dev/sdb,20', '--device-read-iops-sec', '/dev/sda,10'],
+    ['blkiotune', 'test'], ['blkiotune', 'test', '--device-weights', '/dev/sda,0'], ['blkiotune', 'test'], ['blkiotune', 'test', '--device-weights', '/dev/sda'],
+    ['blkiotune', 'test', '--device-weights', '/dev/sda,x'], ['blkiotune', 'test', '--config'], ['blkiotune', 'test', '--weight', '50', '--config'],
+    ['memtune', 'test'], ['memtune', 'test', '--hard-limit', '1000', '--soft-limit', '500'], ['memtune', 'test', '--swap-hard-limit', '100'],
+    ['memtune', 'test', '--swap-hard-limit', '2000'], ['memtune', 'test'], ['memtune', 'test', '--config', '--hard-limit', '2000'], ['memtune', 'test', '--config'],
+    ['numatune', 'test'], ['numatune', 'test', '--mode', 'interleave'], ['numatune', 'test', '--nodeset', '0-1'], ['numatune', 'test', '--mode', 'preferred'],
+    ['numatune', 'test', '--nodeset', 'abc'], ['numatune', 'test', '--nodeset', '^0'], ['numatune', 'test', '--config', '--mode', 'preferred', '--nodeset', '0,1,3'],
+    ['numatune', 'test'], ['numatune', 'test', '--config'],
+    ['domiftune', 'test', 'testnet0'], ['domiftune', 'test', 'testnet0', '--inbound', '100,200,300,400', '--outbound', '50,60,70'], ['domiftune', 'test', 'testnet0'],
+    ['domiftune', 'test', 'aa:bb:cc:dd:ee:ff', '--config'], ['domiftune', 'test', 'nosuch'], ['dumpxml', 'test'], ['domiftune', 'test', 'testnet0', '--inbound', '0'],
+    ['dumpxml', 'test'], ['domiftune', 'test', 'testnet0', '--outbound', '0'], ['dumpxml', 'test'],
+    ['blkdeviotune', 'test', 'vda'], ['blkdeviotune', 'test', 'vda', '--total-bytes-sec', '1000', '--read-iops-sec', '5', '--group-name', 'g1'],
+    ['blkdeviotune', 'test', 'vda', '--total-bytes-sec', '1000', '--total-bytes-sec-max', '2000', '--group-name', 'g1'], ['blkdeviotune', 'test', 'vda'],
+    ['blkdeviotune', 'test', 'vdb'], ['blkdeviotune', 'test', 'vda', '--read-bytes-sec', '5'], ['blkdeviotune', 'test', '/guest/diskimage1', '--total-iops-sec-max', '1'],
+    ['blkdeviotune', 'test', 'vda', '--total-bytes-sec', '2000000000000000'], ['blkdeviotune', 'test', 'vda', '--read-bytes-sec-max', '10', '--config'],
+    ['dumpxml', 'test'], ['dumpxml', 'test', '--inactive'], ['destroy', 'test'], ['start', 'test'],
+  ],
+  stats: [
+    ['domstats'], ['domstats', '--raw', 'test', '--list-inactive'], ['iothreadadd', 'test', '2'], ['domstats', 'test', '--iothread'],
+    ['iothreadset', 'test', '2', '--poll-max-ns', '100', '--poll-grow', '3'], ['domstats'], ['domstats', '--cpu-total', 'test'],
+    ['domstats', '--enforce', '--cpu-total', 'test'], ['destroy', 'test'], ['domstats', '--iothread', '--state'], ['domstats', '--list-active'],
+    ['domstats', '--list-shutoff', '--state', 'test'], ['start', 'test'], ['domstats', '--list-running', '--list-persistent', '--state'],
+  ],
 };
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
@@ -91,6 +128,21 @@ describe('more virsh commands against tsvirtd and libvirtd', { skip }, () => {
   after(async () => {
     await Promise.all([real?.stop(), ours?.stop()]);
     rmSync(files, { recursive: true, force: true });
+  });
+
+  test('screenshot streams the same PNG', async () => {
+    const shots: Buffer[] = [];
+    for (const d of [real, ours]) {
+      const file = join(files, `shot-${shots.length}.png`);
+      for (const args of [['screenshot', 'test', file], ['screenshot', 'test', file, '--screen', '1']]) {
+        const r = await runVirsh(d.uri('test'), args, { timeoutMs: 15_000 });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, `Screenshot saved to ${file}, with type of image/png\n`);
+      }
+      shots.push(readFileSync(file));
+    }
+    assert.ok((shots[0]?.length ?? 0) > 1000);
+    assert.deepEqual(shots[1], shots[0]);
   });
 
   for (const [name, steps] of Object.entries(SCENARIOS)) {

@@ -20,6 +20,7 @@ import {
 } from './errors.js';
 import { realTimeUs, uuidText } from './util.js';
 import { readSaveImage, writeSaveImage } from './save-image.js';
+import { readCputune, writeMap } from './cputune.js';
 import { SnapshotList, parseSnapshot } from './snapshots.js';
 
 const AFFECT_LIVE = 1;
@@ -170,6 +171,12 @@ export class DomainStore {
       DOMAIN_UNDEFINE: ({ dom }) => this.undefine(dom, 0),
       DOMAIN_UNDEFINE_FLAGS: ({ dom, flags }) => this.undefine(dom, flags),
       DOMAIN_CREATE_XML: ({ xmlDesc, flags }) => ({ dom: this.createXml(xmlDesc, flags) }),
+      // The *_WITH_FILES variants ignore the passed descriptors and behave as their plain forms.
+      DOMAIN_CREATE_XML_WITH_FILES: ({ xmlDesc, flags }) => ({ dom: this.createXml(xmlDesc, flags) }),
+      DOMAIN_CREATE_WITH_FILES: ({ dom, flags }) => {
+        this.create(dom, flags);
+        return { dom: r(dom).handle() };
+      },
       DOMAIN_CREATE: ({ dom }) => this.create(dom, 0),
       DOMAIN_CREATE_WITH_FLAGS: ({ dom, flags }) => {
         this.create(dom, flags);
@@ -258,9 +265,12 @@ export class DomainStore {
         const info = [];
         const cpumaps = new Uint8Array(n * maplen);
         const hostCpus = this.host.maxCpus;
+        const pins = readCputune(d.def).vcpupin;
         for (let i = 0; i < n; i++) {
-          for (let c = 0; c < hostCpus && c < maplen * 8; c++) cpumaps[i * maplen + (c >> 3)] |= 1 << (c & 7);
-          info.push({ number: i, state: 1, cpuTime, cpu: hostCpus - 1 });
+          const pin = pins.get(i);
+          if (pin) writeMap(pin, cpumaps, i * maplen, maplen);
+          else for (let c = 0; c < hostCpus && c < maplen * 8; c++) cpumaps[i * maplen + (c >> 3)] |= 1 << (c & 7);
+          info.push({ number: i, state: 1, cpuTime, cpu: pin ? (pin[pin.length - 1] ?? -1) : hostCpus - 1 });
         }
         return { info, cpumaps };
       },

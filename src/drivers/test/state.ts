@@ -13,6 +13,10 @@ import { snapshotMethods } from './snapshot-methods.js';
 import { schedulerMethods } from './scheduler.js';
 import { domainMiscMethods } from './domain-misc.js';
 import { domainMetadataMethods } from './domain-metadata.js';
+import { domainPinningMethods } from './domain-pinning.js';
+import { domainTuningMethods } from './domain-tuning.js';
+import { screenshotMethods } from './screenshot.js';
+import { domainStatsMethods } from './domain-stats.js';
 import { NetworkStore } from './networks.js';
 import { StoragePoolStore } from './storage.js';
 import { InterfaceStore } from './interfaces.js';
@@ -45,6 +49,10 @@ export class TestState {
     this.methods = Object.assign({}, ...stores.map((s) => s.methods()), this.domains.methods(), snapshotMethods(this.domains), schedulerMethods(this.domains),
       domainMiscMethods(this.domains, networks),
       domainMetadataMethods(this.domains, emit),
+      domainPinningMethods(this.domains),
+      domainTuningMethods(this.domains),
+      screenshotMethods(this.domains),
+      domainStatsMethods(this.domains),
     ) as DriverMethods;
   }
 

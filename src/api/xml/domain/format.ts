@@ -42,10 +42,12 @@ function net(n: DomainNet): Out {
       { name: 'mac', attrs: [['address', n.mac]] },
       n.source && ordered(n.source, SOURCE_ATTRS),
       n.virtualPort && passthrough(n.virtualPort),
+      // libvirt writes an emptied <bandwidth> as an open/close pair.
+      ...n.rest.filter((e) => e.name === 'bandwidth').map((e): Out => (elementsOf(e).length ? passthrough(e) : { name: 'bandwidth', attrs: e.attrs, open: true })),
       n.script !== undefined && { name: 'script', attrs: [['path', n.script]] },
       n.targetDev !== undefined && { name: 'target', attrs: [['dev', n.targetDev]] },
       n.model !== undefined && { name: 'model', attrs: [['type', n.model]] },
-      ...n.rest.map(passthrough),
+      ...n.rest.filter((e) => e.name !== 'bandwidth').map(passthrough),
       n.boot && passthrough(n.boot),
       addr(n.address),
     ],
