@@ -11,7 +11,13 @@
  * registration, keepalive) are not driver methods: the daemon and the remote driver own them.
  */
 import type { ProcedureSpec } from '../rpc/program.js';
-import type { RemoteProcedures } from '../protocol/gen/remote.js';
+import type {
+  RemoteNonnullDomain,
+  RemoteNonnullNetwork,
+  RemoteNonnullStoragePool,
+  RemoteProcedures,
+} from '../protocol/gen/remote.js';
+import type { ClientStatus } from '../rpc/client.js';
 
 export type ProcName = keyof RemoteProcedures;
 export type ArgsOf<K extends ProcName> = RemoteProcedures[K] extends ProcedureSpec<infer A, unknown> ? A : never;
@@ -26,6 +32,10 @@ export interface DriverCallContext {
    * returns. Typed loosely here to keep the driver contract free of the RPC engine.
    */
   readonly stream: DriverStream | null;
+  /** Client side (remote driver): abandons the wait for the reply. */
+  readonly signal?: AbortSignal;
+  /** Client side (remote driver): deadline for the reply in ms. */
+  readonly timeoutMs?: number;
 }
 
 /** The part of an RPC stream a driver uses. */
@@ -60,6 +70,27 @@ export interface DriverEvent {
 
 export type DriverEventListener = (ev: DriverEvent) => void;
 
+export type DriverEventFamily = DriverEvent['family'];
+
+/** The object an event subscription is limited to, as its wire handle. */
+export type DriverEventTarget = RemoteNonnullDomain | RemoteNonnullNetwork | RemoteNonnullStoragePool;
+
+/**
+ * The byte stream under a connection that has one (the remote driver). In-process drivers have
+ * none: they are always alive, secure and unencrypted in libvirt's sense.
+ */
+export interface DriverLink {
+  /** Human-readable peer ("unix:/run/libvirt/libvirt-sock"). */
+  readonly description: string;
+  /** The transport keeps data from other local users (unix, TLS, ssh), as libvirt's is_secure. */
+  readonly secure: boolean;
+  /** The transport encrypts (TLS, SASL with a security layer). */
+  readonly encrypted: boolean;
+  readonly status: ClientStatus;
+  /** Reports every status change; returns the unsubscribe function. */
+  onStatus(listener: (s: ClientStatus) => void): () => void;
+}
+
 /** One open connection to a driver, as CONNECT_OPEN produces it. */
 export interface DriverConnection {
   /** libvirt's type name: "TEST", "QEMU". */
@@ -71,7 +102,22 @@ export interface DriverConnection {
   supportsFeature(feature: number): boolean;
   /** Subscribes to every event of this connection; returns the unsubscribe function. */
   onEvent(listener: DriverEventListener): () => void;
-  close(): void;
+  /**
+   * Optional: subscribes to one event id of one family, optionally for one object, registering
+   * only that with the peer (the remote driver's CALLBACK_REGISTER_ANY procedures). Resolves with
+   * the unsubscribe function. Without it, consumers filter onEvent's stream themselves.
+   */
+  subscribe?(
+    family: DriverEventFamily,
+    eventID: number,
+    target: DriverEventTarget | null,
+    listener: DriverEventListener,
+    opts?: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<() => Promise<void>>;
+  /** Optional: the transport under the connection (remote driver). */
+  readonly link?: DriverLink;
+  /** Releases the connection; a remote one says goodbye (CONNECT_CLOSE) first. */
+  close(): void | Promise<void>;
 }
 
 /** A driver: claims URIs and opens connections for them. */

@@ -1,0 +1,308 @@
+/**
+ * A domain: its wire handle (name, UUID, id are read from it without a round trip, as libvirt
+ * does) and one method per domain API. Flags default to 0, options to none.
+ */
+import { ApiCore, uuidToString, type CallOptions } from './core.js';
+import type { DomainSnapshotCreateFlags, DomainSnapshotListFlags } from './flags.js';
+import {
+  charArrayText,
+  cpuMapBits,
+  typedParamsFromWire,
+  typedParamsToWire,
+  type DomainBlockInfo,
+  type DomainBlockStats,
+  type DomainInfo,
+  type DomainInterfaceStats,
+  type DomainMemoryStat,
+  type DomainStateInfo,
+  type SecurityLabel,
+  type TypedParameters,
+  type VcpuInfo,
+} from './info.js';
+import { DomainSnapshot } from './snapshot.js';
+import type { RemoteNonnullDomain } from '../protocol/gen/remote.js';
+
+/** VIR_DOMAIN_MEMORY_STAT_NR: how many statistics libvirt asks for. */
+const MEMORY_STAT_NR = 13;
+/** libvirt's list limits for the legacy name lists (REMOTE_*_LIST_MAX). */
+const LIST_MAX = 16384;
+/** VIR_DOMAIN_SCHED_FIELD_LENGTH-era limit on scheduler parameters (REMOTE_DOMAIN_SCHEDULER_PARAMETERS_MAX). */
+const SCHED_PARAMS_MAX = 16;
+
+export class Domain {
+  private h: RemoteNonnullDomain;
+
+  constructor(
+    private readonly core: ApiCore,
+    handle: RemoteNonnullDomain,
+  ) {
+    this.h = { name: handle.name, uuid: handle.uuid, id: handle.id };
+  }
+
+  /** The wire handle (a copy). */
+  get handle(): RemoteNonnullDomain {
+    return { ...this.h };
+  }
+  get name(): string {
+    return this.h.name;
+  }
+  get uuid(): string {
+    return uuidToString(this.h.uuid);
+  }
+  get uuidBytes(): Uint8Array {
+    return this.h.uuid;
+  }
+  /** The id when it was last learnt; -1 for an inactive domain. */
+  get id(): number {
+    return this.h.id;
+  }
+
+  private get dom(): RemoteNonnullDomain {
+    return this.h;
+  }
+
+  async info(o?: CallOptions): Promise<DomainInfo> {
+    const r = await this.core.call('DOMAIN_GET_INFO', { dom: this.dom }, o);
+    return { state: r.state, maxMem: r.maxMem, memory: r.memory, nrVirtCpu: r.nrVirtCpu, cpuTime: r.cpuTime };
+  }
+
+  async state(flags = 0, o?: CallOptions): Promise<DomainStateInfo> {
+    const r = await this.core.call('DOMAIN_GET_STATE', { dom: this.dom, flags }, o);
+    return { state: r.state, reason: r.reason };
+  }
+
+  async xmlDesc(flags = 0, o?: CallOptions): Promise<string> {
+    return (await this.core.call('DOMAIN_GET_XML_DESC', { dom: this.dom, flags }, o)).xml;
+  }
+
+  /**
+   * Starts the domain (virDomainCreate / virDomainCreateWithFlags); the handle's id is refreshed
+   * as libvirt's client does (a lookup by UUID after a flag-less start).
+   */
+  async create(flags?: number, o?: CallOptions): Promise<void> {
+    if (flags !== undefined) {
+      this.h = (await this.core.call('DOMAIN_CREATE_WITH_FLAGS', { dom: this.dom, flags }, o)).dom;
+      return;
+    }
+    await this.core.call('DOMAIN_CREATE', { dom: this.dom }, o);
+    this.h = (await this.core.call('DOMAIN_LOOKUP_BY_UUID', { uuid: this.h.uuid }, o)).dom;
+  }
+
+  /** Alias of create(). */
+  start(flags?: number, o?: CallOptions): Promise<void> {
+    return this.create(flags, o);
+  }
+
+  async destroy(flags?: number, o?: CallOptions): Promise<void> {
+    if (flags === undefined) await this.core.call('DOMAIN_DESTROY', { dom: this.dom }, o);
+    else await this.core.call('DOMAIN_DESTROY_FLAGS', { dom: this.dom, flags }, o);
+    // libvirt's remote driver forgets the id of a destroyed domain.
+    this.h = { ...this.h, id: -1 };
+  }
+
+  async shutdown(flags?: number, o?: CallOptions): Promise<void> {
+    if (flags === undefined) await this.core.call('DOMAIN_SHUTDOWN', { dom: this.dom }, o);
+    else await this.core.call('DOMAIN_SHUTDOWN_FLAGS', { dom: this.dom, flags }, o);
+  }
+
+  async reboot(flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_REBOOT', { dom: this.dom, flags }, o);
+  }
+
+  async reset(flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_RESET', { dom: this.dom, flags }, o);
+  }
+
+  async suspend(o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_SUSPEND', { dom: this.dom }, o);
+  }
+
+  async resume(o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_RESUME', { dom: this.dom }, o);
+  }
+
+  async undefine(flags?: number, o?: CallOptions): Promise<void> {
+    if (flags === undefined) await this.core.call('DOMAIN_UNDEFINE', { dom: this.dom }, o);
+    else await this.core.call('DOMAIN_UNDEFINE_FLAGS', { dom: this.dom, flags }, o);
+  }
+
+  async autostart(o?: CallOptions): Promise<boolean> {
+    return (await this.core.call('DOMAIN_GET_AUTOSTART', { dom: this.dom }, o)).autostart !== 0;
+  }
+
+  async setAutostart(autostart: boolean, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_SET_AUTOSTART', { dom: this.dom, autostart: autostart ? 1 : 0 }, o);
+  }
+
+  async isActive(o?: CallOptions): Promise<boolean> {
+    return (await this.core.call('DOMAIN_IS_ACTIVE', { dom: this.dom }, o)).active !== 0;
+  }
+
+  async isPersistent(o?: CallOptions): Promise<boolean> {
+    return (await this.core.call('DOMAIN_IS_PERSISTENT', { dom: this.dom }, o)).persistent !== 0;
+  }
+
+  async isUpdated(o?: CallOptions): Promise<boolean> {
+    return (await this.core.call('DOMAIN_IS_UPDATED', { dom: this.dom }, o)).updated !== 0;
+  }
+
+  async osType(o?: CallOptions): Promise<string> {
+    return (await this.core.call('DOMAIN_GET_OS_TYPE', { dom: this.dom }, o)).type;
+  }
+
+  async hostname(flags = 0, o?: CallOptions): Promise<string> {
+    return (await this.core.call('DOMAIN_GET_HOSTNAME', { dom: this.dom, flags }, o)).hostname;
+  }
+
+  /** KiB. */
+  async maxMemory(o?: CallOptions): Promise<bigint> {
+    return (await this.core.call('DOMAIN_GET_MAX_MEMORY', { dom: this.dom }, o)).memory;
+  }
+
+  async setMaxMemory(kib: bigint | number, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_SET_MAX_MEMORY', { dom: this.dom, memory: BigInt(kib) }, o);
+  }
+
+  /** virDomainSetMemory (no flags: the live domain) or virDomainSetMemoryFlags (DomainMemoryModFlags). KiB. */
+  async setMemory(kib: bigint | number, flags?: number, o?: CallOptions): Promise<void> {
+    if (flags === undefined) await this.core.call('DOMAIN_SET_MEMORY', { dom: this.dom, memory: BigInt(kib) }, o);
+    else await this.core.call('DOMAIN_SET_MEMORY_FLAGS', { dom: this.dom, memory: BigInt(kib), flags }, o);
+  }
+
+  async maxVcpus(o?: CallOptions): Promise<number> {
+    return (await this.core.call('DOMAIN_GET_MAX_VCPUS', { dom: this.dom }, o)).num;
+  }
+
+  /** virDomainGetVcpusFlags (DomainVcpuFlags). */
+  async vcpus(flags = 0, o?: CallOptions): Promise<number> {
+    return (await this.core.call('DOMAIN_GET_VCPUS_FLAGS', { dom: this.dom, flags }, o)).num;
+  }
+
+  /** virDomainSetVcpus (no flags) or virDomainSetVcpusFlags. */
+  async setVcpus(count: number, flags?: number, o?: CallOptions): Promise<void> {
+    if (flags === undefined) await this.core.call('DOMAIN_SET_VCPUS', { dom: this.dom, nvcpus: count }, o);
+    else await this.core.call('DOMAIN_SET_VCPUS_FLAGS', { dom: this.dom, nvcpus: count, flags }, o);
+  }
+
+  /**
+   * virDomainGetVcpus: per-vCPU state and affinity. Needs the host CPU count to size the maps;
+   * asks the node's CPU map for it when not given (as libvirt-python does).
+   */
+  async vcpuInfo(hostCpus?: number, o?: CallOptions): Promise<VcpuInfo[]> {
+    const cpus = hostCpus ?? (await this.core.call('NODE_GET_CPU_MAP', { needMap: 0, needOnline: 0, flags: 0 }, o)).ret;
+    const count = (await this.info(o)).nrVirtCpu;
+    const maplen = Math.ceil(cpus / 8);
+    const r = await this.core.call('DOMAIN_GET_VCPUS', { dom: this.dom, maxinfo: count, maplen }, o);
+    return r.info.map((v, i) => ({
+      number: v.number,
+      state: v.state,
+      cpuTime: v.cpuTime,
+      cpu: v.cpu,
+      affinity: cpuMapBits(r.cpumaps.subarray(i * maplen, (i + 1) * maplen), cpus),
+    }));
+  }
+
+  async managedSave(flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_MANAGED_SAVE', { dom: this.dom, flags }, o);
+  }
+
+  async hasManagedSaveImage(flags = 0, o?: CallOptions): Promise<boolean> {
+    return (await this.core.call('DOMAIN_HAS_MANAGED_SAVE_IMAGE', { dom: this.dom, flags }, o)).result !== 0;
+  }
+
+  async managedSaveRemove(flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_MANAGED_SAVE_REMOVE', { dom: this.dom, flags }, o);
+  }
+
+  /** virDomainSave (no dxml, no flags) or virDomainSaveFlags. */
+  async save(to: string, opts: { dxml?: string; flags?: number } = {}, o?: CallOptions): Promise<void> {
+    if (opts.dxml === undefined && opts.flags === undefined) await this.core.call('DOMAIN_SAVE', { dom: this.dom, to }, o);
+    else await this.core.call('DOMAIN_SAVE_FLAGS', { dom: this.dom, to, dxml: opts.dxml ?? null, flags: opts.flags ?? 0 }, o);
+  }
+
+  async memoryStats(flags = 0, o?: CallOptions): Promise<DomainMemoryStat[]> {
+    const r = await this.core.call('DOMAIN_MEMORY_STATS', { dom: this.dom, maxStats: MEMORY_STAT_NR, flags }, o);
+    return r.stats.map((s) => ({ tag: s.tag, value: s.val }));
+  }
+
+  async blockStats(path: string, o?: CallOptions): Promise<DomainBlockStats> {
+    const r = await this.core.call('DOMAIN_BLOCK_STATS', { dom: this.dom, path }, o);
+    return { rdReq: r.rdReq, rdBytes: r.rdBytes, wrReq: r.wrReq, wrBytes: r.wrBytes, errs: r.errs };
+  }
+
+  async interfaceStats(device: string, o?: CallOptions): Promise<DomainInterfaceStats> {
+    return { ...(await this.core.call('DOMAIN_INTERFACE_STATS', { dom: this.dom, device }, o)) };
+  }
+
+  async blockInfo(path: string, flags = 0, o?: CallOptions): Promise<DomainBlockInfo> {
+    const r = await this.core.call('DOMAIN_GET_BLOCK_INFO', { dom: this.dom, path, flags }, o);
+    return { capacity: r.capacity, allocation: r.allocation, physical: r.physical };
+  }
+
+  async securityLabel(o?: CallOptions): Promise<SecurityLabel> {
+    const r = await this.core.call('DOMAIN_GET_SECURITY_LABEL', { dom: this.dom }, o);
+    return { label: charArrayText(r.label), enforcing: r.enforcing !== 0 };
+  }
+
+  async messages(flags = 0, o?: CallOptions): Promise<string[]> {
+    return (await this.core.call('DOMAIN_GET_MESSAGES', { dom: this.dom, flags }, o)).msgs;
+  }
+
+  /** The scheduler's name and how many parameters it has. */
+  async schedulerType(o?: CallOptions): Promise<{ type: string; nparams: number }> {
+    const r = await this.core.call('DOMAIN_GET_SCHEDULER_TYPE', { dom: this.dom }, o);
+    return { type: r.type, nparams: r.nparams };
+  }
+
+  /** virDomainGetSchedulerParameters (no flags) or ...Flags. */
+  async schedulerParameters(flags?: number, o?: CallOptions): Promise<TypedParameters> {
+    const { nparams } = await this.schedulerType(o);
+    const n = Math.min(nparams, SCHED_PARAMS_MAX);
+    const r =
+      flags === undefined
+        ? await this.core.call('DOMAIN_GET_SCHEDULER_PARAMETERS', { dom: this.dom, nparams: n }, o)
+        : await this.core.call('DOMAIN_GET_SCHEDULER_PARAMETERS_FLAGS', { dom: this.dom, nparams: n, flags: flags | (await this.core.stringParamsOkay(o)) }, o);
+    return typedParamsFromWire(r.params);
+  }
+
+  async setSchedulerParameters(params: TypedParameters, flags?: number, o?: CallOptions): Promise<void> {
+    const wire = typedParamsToWire(params);
+    if (flags === undefined) await this.core.call('DOMAIN_SET_SCHEDULER_PARAMETERS', { dom: this.dom, params: wire }, o);
+    else await this.core.call('DOMAIN_SET_SCHEDULER_PARAMETERS_FLAGS', { dom: this.dom, params: wire, flags }, o);
+  }
+
+  // Snapshots.
+
+  async createSnapshot(xml: string, flags: DomainSnapshotCreateFlags | number = 0, o?: CallOptions): Promise<DomainSnapshot> {
+    const r = await this.core.call('DOMAIN_SNAPSHOT_CREATE_XML', { dom: this.dom, xmlDesc: xml, flags }, o);
+    return new DomainSnapshot(this.core, r.snap);
+  }
+
+  async snapshotLookupByName(name: string, flags = 0, o?: CallOptions): Promise<DomainSnapshot> {
+    const r = await this.core.call('DOMAIN_SNAPSHOT_LOOKUP_BY_NAME', { dom: this.dom, name, flags }, o);
+    return new DomainSnapshot(this.core, r.snap);
+  }
+
+  async currentSnapshot(flags = 0, o?: CallOptions): Promise<DomainSnapshot> {
+    const r = await this.core.call('DOMAIN_SNAPSHOT_CURRENT', { dom: this.dom, flags }, o);
+    return new DomainSnapshot(this.core, r.snap);
+  }
+
+  async hasCurrentSnapshot(flags = 0, o?: CallOptions): Promise<boolean> {
+    return (await this.core.call('DOMAIN_HAS_CURRENT_SNAPSHOT', { dom: this.dom, flags }, o)).result !== 0;
+  }
+
+  async snapshotNum(flags: DomainSnapshotListFlags | number = 0, o?: CallOptions): Promise<number> {
+    return (await this.core.call('DOMAIN_SNAPSHOT_NUM', { dom: this.dom, flags }, o)).num;
+  }
+
+  async snapshotListNames(flags: DomainSnapshotListFlags | number = 0, o?: CallOptions): Promise<string[]> {
+    return (await this.core.call('DOMAIN_SNAPSHOT_LIST_NAMES', { dom: this.dom, maxnames: LIST_MAX, flags }, o)).names;
+  }
+
+  /** Every snapshot as an object, in one round trip. */
+  async listAllSnapshots(flags: DomainSnapshotListFlags | number = 0, o?: CallOptions): Promise<DomainSnapshot[]> {
+    const r = await this.core.call('DOMAIN_LIST_ALL_SNAPSHOTS', { dom: this.dom, needResults: 1, flags }, o);
+    return r.snapshots.map((s) => new DomainSnapshot(this.core, s));
+  }
+}
