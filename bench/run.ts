@@ -1,10 +1,12 @@
 // `npm run bench`: every benchmark, printed as tables. Section order follows the layers.
 import { benchXdr } from './xdr.js';
 import { benchRoundTrip } from './rpc.js';
+import { benchDaemon } from './daemon.js';
 
 const sections: Array<[string, () => string | Promise<string>]> = [
   ['xdr', benchXdr],
   ['rpc', () => benchRoundTrip()],
+  ['daemon', () => benchDaemon()],
 ];
 
 const only = process.argv.slice(2);

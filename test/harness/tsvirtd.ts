@@ -41,7 +41,9 @@ export async function startTsvirtd(opts: StartTsvirtdOptions = {}): Promise<Libv
   const logPath = join(dir, 'tsvirtd.log');
   const logFd = openSync(logPath, 'w');
   const { file, nodeArgs } = entry();
-  const args = [...nodeArgs, file, '-f', conf, '-p', join(dir, 'tsvirtd.pid'), '-t', '300', ...(tcpPort !== undefined ? ['--listen'] : [])];
+  // TSVIRTD_NODE_FLAGS: extra node flags for the daemon, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" to profile it.
+  const extraFlags = (process.env.TSVIRTD_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const args = [...extraFlags, ...nodeArgs, file, '-f', conf, '-p', join(dir, 'tsvirtd.pid'), '-t', '300', ...(tcpPort !== undefined ? ['--listen'] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   child.unref();
