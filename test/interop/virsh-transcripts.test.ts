@@ -7,9 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import { libvirtdSkipReason, type Libvirtd } from '../harness/libvirtd.js';
 import { runVirsh } from '../harness/run.js';
 import { startTsvirtd } from '../harness/tsvirtd.js';
+import { repoRoot } from '../harness/golden.js';
+import { join } from 'node:path';
 
-const DIR = '/work/shared/testdata/libvirt-virshtest';
-const TESTNODE = new URL('../fixtures/xml/sources/libvirt-testnode/testnode.xml', import.meta.url).pathname;
+// Copies of libvirt's tests/virshtestdata (see test/fixtures/virshtest; LGPL-2.1-or-later).
+const DIR = join(repoRoot(), 'test', 'fixtures', 'virshtest');
+const TESTNODE = join(repoRoot(), 'test', 'fixtures', 'xml', 'sources', 'libvirt-testnode', 'testnode.xml');
 const skip = libvirtdSkipReason();
 
 /** Transcripts whose every command the test driver family behind it is implemented for. */

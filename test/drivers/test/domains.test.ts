@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { repoRoot } from '../../harness/golden.js';
 import { call, errOf, lifecycleLog, open, TESTDRIVER_XML } from './helpers.js';
 
 const small = (name: string): string => `<domain type='test'><name>${name}</name><memory>1024</memory><os><type>hvm</type></os></domain>`;
@@ -166,7 +167,7 @@ test('save writes libvirt test-driver image; restore restarts the domain', async
 test('config file: runstates, ids and transient domains as libvirt loads them', async () => {
   const c = await open(`test://${TESTDRIVER_XML}`);
   try {
-    const want = JSON.parse(readFileSync(new URL('../../fixtures/drivers/test/testdriver-state.json', import.meta.url), 'utf8')) as {
+    const want = JSON.parse(readFileSync(join(repoRoot(), 'test', 'fixtures', 'drivers', 'test', 'testdriver-state.json'), 'utf8')) as {
       domains: Record<string, { state: number[]; id: number; persistent: number; ms: number; nsnap: number }>;
     };
     for (const [name, w] of Object.entries(want.domains)) {

@@ -3,12 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../harness/golden.js';
 import { call, errOf, lifecycleLog, open, TESTDRIVER_XML } from './helpers.js';
 
 interface SnapFixture { xml: string; parent: string | null; current: number; children: string[] }
 
 test('testdriver.xml snapshots match snapshot-dumpxml', async () => {
-  const want = JSON.parse(readFileSync(new URL('../../fixtures/drivers/test/testdriver-state.json', import.meta.url), 'utf8')) as {
+  const want = JSON.parse(readFileSync(join(repoRoot(), 'test', 'fixtures', 'drivers', 'test', 'testdriver-state.json'), 'utf8')) as {
     snapshots: Record<string, SnapFixture>;
   };
   const c = await open(`test://${TESTDRIVER_XML}`);
