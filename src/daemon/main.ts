@@ -3,9 +3,9 @@
  * tsvirtd: a drop-in for libvirtd. Same options, same libvirtd.conf, same sockets; drivers
  * chosen by the URI each client opens. Errors at start print one line and exit 1.
  */
-import { testDriver } from '../drivers/test/index.js';
 import { ConfigError, configFileToLoad, loadConfig, type DaemonConfig } from './config.js';
 import { Daemon, type DaemonSettings } from './daemon.js';
+import { lazyDriver } from './lazy-driver.js';
 import { createLogger, type DaemonLogger } from './log.js';
 import { ipListeners, parseOptions, usageText, versionText, type DaemonOptions } from './options.js';
 import { defaultPidFile, DAEMON_NAME } from './paths.js';
@@ -43,7 +43,7 @@ function settingsFrom(cfg: DaemonConfig, opts: DaemonOptions, log: DaemonLogger)
     maxWorkers: cfg.maxWorkers,
     prioWorkers: cfg.prioWorkers,
     keepalive: cfg.keepaliveInterval > 0 ? { intervalMs: cfg.keepaliveInterval * 1000, count: cfg.keepaliveCount } : null,
-    drivers: [testDriver],
+    drivers: [lazyDriver('Test', ['test'], async () => (await import('../drivers/test/index.js')).testDriver)],
     defaultUri: 'test:///default',
     log,
   };

@@ -6,7 +6,7 @@ import { formatDomain } from '../../api/xml/domain/format.js';
 import { parseDomainXml } from '../../api/xml/domain/parse.js';
 import { applyTestDomainDefaults } from './xml/domain-defaults.js';
 import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
-import { domainHandle } from './util.js';
+import { uuidBytes } from './util.js';
 import { operationFailed, operationInvalid, DOMAIN } from './errors.js';
 import type { SnapshotList } from './snapshots.js';
 
@@ -47,8 +47,13 @@ export class DomainObj {
     return this.def.uuid;
   }
 
+  /** The UUID's 16 bytes, kept between calls: every listing and event sends them. Never mutated. */
+  private uuidCache: { text: string; bytes: Uint8Array } | null = null;
+
   handle(): RemoteNonnullDomain {
-    return domainHandle(this.def.name, this.def.uuid, this.active ? this.id : -1);
+    const text = this.def.uuid;
+    if (this.uuidCache?.text !== text) this.uuidCache = { text, bytes: uuidBytes(text) };
+    return { name: this.def.name, uuid: this.uuidCache.bytes, id: this.active ? this.id : -1 };
   }
 
   /** The definition a config change applies to (newDef while running). */

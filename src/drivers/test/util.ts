@@ -1,6 +1,5 @@
-// Small helpers shared by the test driver's stores: UUID text <-> wire bytes, handles.
+// Small helpers shared by the test driver's stores: UUID text <-> wire bytes, clock.
 import { parseUuid } from '../../api/xml/uuid.js';
-import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
 
 export { newUuid } from '../../api/xml/uuid.js';
 
@@ -30,7 +29,6 @@ export function uuidBytes(text: string): Uint8Array {
 /** Value of a lower-case hex digit's char code. */
 const hexDigit = (c: number): number => (c <= 57 ? c - 48 : c - 87);
 
-export const domainHandle = (name: string, uuid: string, id: number): RemoteNonnullDomain => ({ name, uuid: uuidBytes(uuid), id });
 
 /** Wall-clock microseconds, like g_get_real_time(). */
 export const realTimeUs = (): bigint => BigInt(Date.now()) * 1000n;
