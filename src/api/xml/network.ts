@@ -158,6 +158,8 @@ export function formatNetwork(d: NetworkDef): string {
       ...d.portGroups.map((p): Out => ({
         name: 'portgroup',
         attrs: [['name', p.name], ['default', p.isDefault ? 'yes' : undefined]],
+        // libvirt always writes a portgroup's end tag on its own line.
+        open: true,
         kids: [formatVirtualPort(p.virtualPort), formatBandwidth(p.bandwidth)],
       })),
     ],

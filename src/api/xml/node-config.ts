@@ -21,6 +21,8 @@ export interface NodeConfig {
   networks: XmlEl[];
   pools: { pool: XmlEl; volumes: XmlEl[] }[];
   interfaces: XmlEl[];
+  /** <device> node devices (libvirt parses them last). */
+  devices: XmlEl[];
 }
 
 /** `readInclude(name)` returns the text of a file named by a file='...' attribute. */
@@ -52,5 +54,6 @@ export function parseNodeConfig(text: string, readInclude: (name: string) => str
       ),
     })),
     interfaces: elementsOf(root, 'interface').map((e) => load(e, 'interface', 'interface_definition')),
+    devices: elementsOf(root, 'device').map((e) => load(e, 'device', 'node_device_definition')),
   };
 }

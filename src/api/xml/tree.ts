@@ -89,6 +89,8 @@ export interface Out {
   raw?: string[];
   /** Write `<x>` and `</x>` on separate lines even with no children. */
   open?: boolean;
+  /** Self-close as `<x />` (a few libvirt formatters write the space). */
+  spacedClose?: boolean;
 }
 
 /** libvirt's virBufferEscapeString: five entities, other control characters dropped. */
@@ -124,7 +126,7 @@ export function render(o: Out, indent = 0, lines: string[] = []): string[] {
   if (o.text !== undefined && kids.length === 0 && !o.raw) {
     lines.push(`${head}>${escape(o.text)}</${o.name}>`);
   } else if (kids.length === 0 && !o.raw?.length && !o.open) {
-    lines.push(`${head}/>`);
+    lines.push(`${head}${o.spacedClose ? ' ' : ''}/>`);
   } else {
     lines.push(`${head}>`);
     for (const k of kids) render(k, indent + 2, lines);

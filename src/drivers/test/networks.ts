@@ -4,6 +4,7 @@ import type { XmlEl } from '../../api/xml/tree.js';
 import type { DriverEvent, DriverMethods } from '../../api/driver.js';
 import type { NetworkDef } from '../../api/xml/network.js';
 import { formatNetwork, parseNetwork, parseNetworkXml } from '../../api/xml/network.js';
+import { updateNetworkSection } from './network-update.js';
 import type { RemoteNonnullNetwork } from '../../protocol/gen/remote.js';
 import { REMOTE_NETWORK_LIST_MAX } from '../../protocol/gen/remote.js';
 import { VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
@@ -18,6 +19,8 @@ export const NetworkEvent = { DEFINED: 0, UNDEFINED: 1, STARTED: 2, STOPPED: 3 }
 const LIST_FILTERS_ALL = 0x3f;
 const DEFINE_VALIDATE = 1;
 const CREATE_VALIDATE = 1;
+const UPDATE_AFFECT_LIVE = 1;
+const UPDATE_AFFECT_CONFIG = 2;
 
 interface NetworkObj {
   /** The live definition (or the only one while inactive). */
@@ -177,6 +180,29 @@ export class NetworkStore {
         o.active = false;
         this.event(this.handle(o.def), NetworkEvent.STOPPED);
         if (!o.persistent) this.remove(o);
+      },
+      NETWORK_UPDATE: (a) => {
+        checkFlags(a.flags, UPDATE_AFFECT_LIVE | UPDATE_AFFECT_CONFIG, 'testNetworkUpdate');
+        const o = this.byUuid(a.net.uuid);
+        let flags = a.flags;
+        if (!(flags & (UPDATE_AFFECT_LIVE | UPDATE_AFFECT_CONFIG))) flags |= o.active ? UPDATE_AFFECT_LIVE : UPDATE_AFFECT_CONFIG;
+        if (flags & UPDATE_AFFECT_LIVE && !o.active) throw operationInvalid('network is not running', VirErrorDomain.NETWORK);
+        if (flags & UPDATE_AFFECT_CONFIG && !o.persistent) {
+          throw operationInvalid('cannot change persistent config of a transient network', VirErrorDomain.NETWORK);
+        }
+        // Edit copies so a failure leaves both definitions untouched (virNetworkObjUpdate).
+        const edit = (d: NetworkDef): NetworkDef => {
+          const copy = structuredClone(d);
+          updateNetworkSection(copy, a.command, a.section, a.parentIndex, a.xml);
+          return copy;
+        };
+        const live = flags & UPDATE_AFFECT_LIVE ? edit(o.def) : undefined;
+        const config = flags & UPDATE_AFFECT_CONFIG ? edit(o.newDef ?? o.def) : undefined;
+        if (config) {
+          if (o.active) o.newDef = config;
+          else o.def = config;
+        }
+        if (live) o.def = live;
       },
       NETWORK_GET_XML_DESC: (a) => {
         checkFlags(a.flags, 0, 'testNetworkGetXMLDesc');

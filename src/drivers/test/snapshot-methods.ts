@@ -6,9 +6,10 @@ import type { DomainStore } from './domains.js';
 import { State, RunningReason, ShutoffReason, PausedReason, copyDef } from './domain-obj.js';
 import type { DomainObj } from './domain-obj.js';
 import { Detail, Lifecycle } from './events.js';
-import { checkFlags, noSnapshot, operationInvalid, revertRisky, xmlParse } from './errors.js';
+import { checkFlags, noSnapshot, operationInvalid, operationUnsupported, revertRisky, xmlParse } from './errors.js';
 import { SNAP_STATES, SnapshotList, formatSnapshot, parseSnapshotXml } from './snapshots.js';
 import type { Snapshot } from './snapshots.js';
+import { hasCheckpoints } from './checkpoints.js';
 
 const LIST_MASK = 0x7ff;
 const CREATE = { REDEFINE: 1, CURRENT: 2, HALT: 8 } as const;
@@ -88,6 +89,7 @@ export function snapshotMethods(store: DomainStore): DriverMethods {
       checkFlags('testDomainSnapshotCreateXML', flags, 1 | 2 | 8 | 64 | 128 | 256 | 512);
       const redefine = (flags & CREATE.REDEFINE) !== 0;
       const d = store.resolve(dom);
+      if (hasCheckpoints(d)) throw operationUnsupported('cannot create snapshot while checkpoint exists');
       if (!d.persistent && flags & CREATE.HALT) throw operationInvalid('cannot halt after transient domain snapshot');
       const { snap } = xmlParse(() => parseSnapshotXml(xmlDesc, redefine));
       const list = snaps(d);

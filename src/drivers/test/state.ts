@@ -10,6 +10,7 @@ import { VirError, VirErrorNumber } from '../../rpc/errors.js';
 import { EventBus } from './events.js';
 import { DomainStore } from './domains.js';
 import { snapshotMethods } from './snapshot-methods.js';
+import { checkpointMethods } from './checkpoints.js';
 import { schedulerMethods } from './scheduler.js';
 import { domainMiscMethods } from './domain-misc.js';
 import { domainMetadataMethods } from './domain-metadata.js';
@@ -20,6 +21,7 @@ import { domainStatsMethods } from './domain-stats.js';
 import { NetworkStore } from './networks.js';
 import { StoragePoolStore } from './storage.js';
 import { InterfaceStore } from './interfaces.js';
+import { NodeDeviceStore } from './nodedevs.js';
 import { NodeInfo } from './node.js';
 import { TEST, fromXmlError } from './errors.js';
 
@@ -45,6 +47,7 @@ export class TestState {
       networks,
       new InterfaceStore(cfg.interfaces, emit),
       new StoragePoolStore(cfg.pools, emit),
+      new NodeDeviceStore(cfg.devices, emit),
     ];
     this.methods = Object.assign({}, ...stores.map((s) => s.methods()), this.domains.methods(), snapshotMethods(this.domains), schedulerMethods(this.domains),
       domainMiscMethods(this.domains, networks),
@@ -53,6 +56,7 @@ export class TestState {
       domainTuningMethods(this.domains),
       screenshotMethods(this.domains),
       domainStatsMethods(this.domains),
+      checkpointMethods(this.domains),
     ) as DriverMethods;
   }
 
