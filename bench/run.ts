@@ -2,11 +2,13 @@
 import { benchXdr } from './xdr.js';
 import { benchRoundTrip } from './rpc.js';
 import { benchDaemon } from './daemon.js';
+import { benchClient } from './client.js';
 
 const sections: Array<[string, () => string | Promise<string>]> = [
   ['xdr', benchXdr],
   ['rpc', () => benchRoundTrip()],
   ['daemon', () => benchDaemon()],
+  ['client', benchClient],
 ];
 
 const only = process.argv.slice(2);

@@ -3,7 +3,8 @@
  * reconnect), libvirt's client-side checks, and per-call cancellation and deadlines.
  */
 import { apiErrorDomain, apiName } from './api-names.js';
-import type { ArgsOf, DriverConnection, DriverMethod, ProcName, RetOf } from './driver.js';
+import type { ArgsOf, DriverClientStream, DriverConnection, DriverMethod, ProcName, RetOf } from './driver.js';
+import { streamPair } from './stream-pair.js';
 import { RemoteProcedures } from '../protocol/gen/remote.js';
 import { CallAbortedError, CallTimeoutError, ConnectionClosedError, VirError, VirErrorNumber } from '../rpc/errors.js';
 
@@ -72,8 +73,8 @@ export class ApiCore {
 
   /** Calls one procedure of the driver with the wire's argument and result types. */
   async call<K extends ProcName>(name: K, args: ArgsOf<K>, opts: CallOptions = {}): Promise<RetOf<K>> {
-    const what = apiName(name);
-    if (opts.signal?.aborted) throw new CallAbortedError(what, opts.signal.reason);
+    // The API's name is only needed for messages: not worked out on the hot path.
+    if (opts.signal?.aborted) throw new CallAbortedError(apiName(name), opts.signal.reason);
     const driver = this.driver;
     if (this.readonly && !RemoteProcedures[name].readonly) throw readOnlyDenied(name);
     const method = driver.methods[name] as DriverMethod<K> | undefined;
@@ -82,7 +83,30 @@ export class ApiCore {
     const result = Promise.resolve().then(() => method(args, { readonly: this.readonly, stream: null, signal: opts.signal, timeoutMs }));
     // The remote driver's RPC client honours signal and deadline itself (and forgets the call).
     if (driver.link) return result;
-    return settleFirst(result, what, opts.signal, timeoutMs);
+    return settleFirst(result, apiName(name), opts.signal, timeoutMs);
+  }
+
+  /**
+   * Calls a stream procedure: the reply and the client end of the stream that follows. The
+   * signal and deadline cover the call only; in-process drivers get an in-memory stream pair.
+   */
+  async openStream<K extends ProcName>(name: K, args: ArgsOf<K>, opts: CallOptions = {}): Promise<{ ret: RetOf<K>; stream: DriverClientStream }> {
+    const what = apiName(name);
+    if (opts.signal?.aborted) throw new CallAbortedError(what, opts.signal.reason);
+    const driver = this.driver;
+    if (this.readonly && !RemoteProcedures[name].readonly) throw readOnlyDenied(name);
+    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
+    if (driver.openStream) return driver.openStream(name, args, { signal: opts.signal, timeoutMs });
+    const method = driver.methods[name] as DriverMethod<K> | undefined;
+    if (!method) throw noSupport(name);
+    const pair = streamPair(name);
+    const result = Promise.resolve().then(() => method(args, { readonly: this.readonly, stream: pair.server }));
+    try {
+      return { ret: await settleFirst(result, what, opts.signal, timeoutMs), stream: pair.client };
+    } catch (err) {
+      void pair.client.abort();
+      throw err;
+    }
   }
 }
 

@@ -3,7 +3,7 @@
  * does) and one method per domain API. Flags default to 0, options to none.
  */
 import { ApiCore, uuidToString, type CallOptions } from './core.js';
-import type { DomainSnapshotCreateFlags, DomainSnapshotListFlags } from './flags.js';
+import type { DomainChannelFlags, DomainConsoleFlags, DomainSnapshotCreateFlags, DomainSnapshotListFlags } from './flags.js';
 import {
   charArrayText,
   cpuMapBits,
@@ -20,6 +20,7 @@ import {
   type VcpuInfo,
 } from './info.js';
 import { DomainSnapshot } from './snapshot.js';
+import { Stream, type StreamOptions } from './stream.js';
 import type { RemoteNonnullDomain } from '../protocol/gen/remote.js';
 
 /** VIR_DOMAIN_MEMORY_STAT_NR: how many statistics libvirt asks for. */
@@ -111,6 +112,24 @@ export class Domain {
 
   async reset(flags = 0, o?: CallOptions): Promise<void> {
     await this.core.call('DOMAIN_RESET', { dom: this.dom, flags }, o);
+  }
+
+  /** A picture of `screen` (virDomainScreenshot): the MIME type the driver chose and the image. */
+  async screenshot(screen = 0, flags = 0, o: CallOptions & StreamOptions = {}): Promise<{ mime: string | null; data: Uint8Array }> {
+    const { ret, stream } = await this.core.openStream('DOMAIN_SCREENSHOT', { dom: this.dom, screen, flags }, o);
+    return { mime: ret.mime, data: await new Stream(stream, 'virDomainScreenshot', false, o).readAll() };
+  }
+
+  /** The console `devName` (null: the first one) as a two-way stream (virDomainOpenConsole). */
+  async openConsole(devName: string | null = null, flags: DomainConsoleFlags | number = 0, o: CallOptions & StreamOptions = {}): Promise<Stream> {
+    const { stream } = await this.core.openStream('DOMAIN_OPEN_CONSOLE', { dom: this.dom, devName, flags }, o);
+    return new Stream(stream, 'virDomainOpenConsole', false, o);
+  }
+
+  /** The channel `name` (null: the first one) as a two-way stream (virDomainOpenChannel). */
+  async openChannel(name: string | null = null, flags: DomainChannelFlags | number = 0, o: CallOptions & StreamOptions = {}): Promise<Stream> {
+    const { stream } = await this.core.openStream('DOMAIN_OPEN_CHANNEL', { dom: this.dom, name, flags }, o);
+    return new Stream(stream, 'virDomainOpenChannel', false, o);
   }
 
   async suspend(o?: CallOptions): Promise<void> {

@@ -39,13 +39,28 @@ export interface DriverCallContext {
 }
 
 /** The part of an RPC stream a driver uses. */
-export interface DriverStream extends AsyncIterable<{ kind: 'data'; data: Uint8Array } | { kind: 'hole'; length: bigint }> {
+export interface DriverStream extends AsyncIterable<StreamChunk> {
   write(data: Uint8Array): Promise<void>;
   sendHole(length: bigint): Promise<void>;
   /** Ends a read stream: end-of-data, then waits for the client's finish. */
   end(): Promise<void>;
   /** Confirms the client's finish of a write stream. */
   confirm(): void;
+}
+
+/** What a stream carries: bytes, or a hole (a run of zeros not sent, sparse streams only). */
+export type StreamChunk = { kind: 'data'; data: Uint8Array } | { kind: 'hole'; length: bigint };
+
+/** The client end of a stream a driver connection opened (an RpcStream for the remote driver). */
+export interface DriverClientStream extends AsyncIterable<StreamChunk> {
+  /** True once the stream has ended, for any reason. */
+  readonly finished: boolean;
+  write(data: Uint8Array): Promise<void>;
+  sendHole(length: bigint): Promise<void>;
+  /** Ends the stream normally; resolves when the other end confirms. */
+  finish(): Promise<void>;
+  /** Abandons the stream; resolves when the other end acknowledges. */
+  abort(): Promise<void>;
 }
 
 export type DriverMethod<K extends ProcName> = (args: ArgsOf<K>, ctx: DriverCallContext) => RetOf<K> | Promise<RetOf<K>>;
@@ -114,6 +129,15 @@ export interface DriverConnection {
     listener: DriverEventListener,
     opts?: { signal?: AbortSignal; timeoutMs?: number },
   ): Promise<() => Promise<void>>;
+  /**
+   * Optional: calls a stream procedure and hands back the reply and the client end of its stream
+   * (the remote driver). Without it, callers run the method with an in-memory stream pair.
+   */
+  openStream?<K extends ProcName>(
+    name: K,
+    args: ArgsOf<K>,
+    opts: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<{ ret: RetOf<K>; stream: DriverClientStream }>;
   /** Optional: the transport under the connection (remote driver). */
   readonly link?: DriverLink;
   /** Releases the connection; a remote one says goodbye (CONNECT_CLOSE) first. */

@@ -273,3 +273,24 @@ export enum StorageVolDeleteFlags {
 export enum InterfaceXMLFlags {
   INACTIVE = 1 << 0,
 }
+
+/** VIR_DOMAIN_CONSOLE_* */
+export enum DomainConsoleFlags {
+  FORCE = 1 << 0,
+  SAFE = 1 << 1,
+}
+
+/** VIR_DOMAIN_CHANNEL_* */
+export enum DomainChannelFlags {
+  FORCE = 1 << 0,
+}
+
+/** VIR_STORAGE_VOL_UPLOAD_* */
+export enum StorageVolUploadFlags {
+  SPARSE_STREAM = 1 << 0,
+}
+
+/** VIR_STORAGE_VOL_DOWNLOAD_* */
+export enum StorageVolDownloadFlags {
+  SPARSE_STREAM = 1 << 0,
+}

@@ -1,10 +1,23 @@
 // Storage pools and volumes: their handles and the storage APIs.
 import { uuidToString, type ApiCore, type CallOptions } from './core.js';
-import type { StorageVolCreateFlags } from './flags.js';
+import { StorageVolUploadFlags, type StorageVolCreateFlags } from './flags.js';
 import type { StoragePoolInfo, StorageVolInfo } from './info.js';
+import { Stream, type StreamOptions, type StreamSource, type TransferProgress } from './stream.js';
 import type { RemoteNonnullStoragePool, RemoteNonnullStorageVol } from '../protocol/gen/remote.js';
 
 const LIST_MAX = 16384;
+
+/** Where and how a volume transfer goes (virStorageVolUpload / virStorageVolDownload). */
+export interface VolTransferOptions extends CallOptions, StreamOptions {
+  /** Byte offset into the volume; default 0. */
+  readonly offset?: number | bigint;
+  /** Bytes to transfer; default 0, meaning up to the end of the volume. */
+  readonly length?: number | bigint;
+  /** Holes travel as hole packets (the *_SPARSE_STREAM flag, value 1 for both directions). */
+  readonly sparse?: boolean;
+  /** Raw flags, or-ed with the sparse flag. */
+  readonly flags?: number;
+}
 
 export class StoragePool {
   constructor(
@@ -136,6 +149,27 @@ export class StorageVol {
     return (await this.core.call('STORAGE_VOL_GET_PATH', { vol: this.h }, o)).name;
   }
 
+  /** Opens a stream that writes into the volume; write, then finish() (virStorageVolUpload). */
+  async openUpload(o: VolTransferOptions = {}): Promise<Stream> {
+    const args = transferArgs(this.h, o);
+    const { stream } = await this.core.openStream('STORAGE_VOL_UPLOAD', args, o);
+    return new Stream(stream, 'virStorageVolUpload', isSparse(args.flags), o);
+  }
+
+  /** Uploads all of `source` and finishes; resolves with what was sent once the daemon confirms. */
+  async upload(source: StreamSource, o: VolTransferOptions = {}): Promise<TransferProgress> {
+    const s = await this.openUpload(o);
+    await s.send(source);
+    return s.progress;
+  }
+
+  /** Opens a stream reading the volume: iterate it, or readAll() (virStorageVolDownload). */
+  async download(o: VolTransferOptions = {}): Promise<Stream> {
+    const args = transferArgs(this.h, o);
+    const { stream } = await this.core.openStream('STORAGE_VOL_DOWNLOAD', args, o);
+    return new Stream(stream, 'virStorageVolDownload', isSparse(args.flags), o);
+  }
+
   async delete(flags = 0, o?: CallOptions): Promise<void> {
     await this.core.call('STORAGE_VOL_DELETE', { vol: this.h, flags }, o);
   }
@@ -143,4 +177,13 @@ export class StorageVol {
   async pool(o?: CallOptions): Promise<StoragePool> {
     return new StoragePool(this.core, (await this.core.call('STORAGE_POOL_LOOKUP_BY_VOLUME', { vol: this.h }, o)).pool);
   }
+}
+
+function transferArgs(vol: RemoteNonnullStorageVol, o: VolTransferOptions): { vol: RemoteNonnullStorageVol; offset: bigint; length: bigint; flags: number } {
+  const flags = (o.flags ?? 0) | (o.sparse ? StorageVolUploadFlags.SPARSE_STREAM : 0);
+  return { vol, offset: BigInt(o.offset ?? 0), length: BigInt(o.length ?? 0), flags };
+}
+
+function isSparse(flags: number): boolean {
+  return (flags & StorageVolUploadFlags.SPARSE_STREAM) !== 0;
 }

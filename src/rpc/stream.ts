@@ -49,6 +49,7 @@ export class RpcStream implements AsyncIterable<StreamChunk> {
   private peerFinishedWaiters: Array<{ resolve: () => void; reject: (e: VirError) => void }> = [];
   private sentEof = false;
   private over = false;
+  private aborting: Promise<void> | null = null;
 
   constructor(
     private readonly io: StreamIo,
@@ -108,11 +109,20 @@ export class RpcStream implements AsyncIterable<StreamChunk> {
   abort(): Promise<void> {
     if (this.over) return Promise.resolve();
     if (this.side !== 'client') throw new Error('abort() is the client side; the server uses fail()');
+    if (this.aborting) return this.aborting;
     this.failLocal(new CallAbortedError(`stream ${this.label} aborted by the client`));
-    return new Promise((resolve) => {
+    // Unread data is moot now; a paused socket would keep the server's confirmation from us.
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.io.resume();
+    }
+    this.aborting = new Promise((resolve) => {
       this.finishWaiter = { resolve, reject: () => resolve() };
       this.io.sendStatus(MessageStatus.ERROR);
     });
+    return this.aborting;
   }
 
   /** Server: confirms the client's finish with OK, ending the stream. */
@@ -182,6 +192,8 @@ export class RpcStream implements AsyncIterable<StreamChunk> {
     if (this.over) return;
     const { type, status } = msg.header;
     if (status === MessageStatus.CONTINUE) {
+      // After a client abort the server may still flush queued data before it confirms.
+      if (this.aborting) return;
       if (type === MessageType.STREAM_HOLE) {
         let hole;
         try {

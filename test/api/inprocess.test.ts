@@ -142,6 +142,8 @@ describe('flag values', () => {
       NetworkCreateFlags: 'NETWORK_CREATE', NetworkDefineFlags: 'NETWORK_DEFINE', StorageXMLFlags: 'STORAGE_XML', StoragePoolBuildFlags: 'STORAGE_POOL_BUILD',
       StoragePoolCreateFlags: 'STORAGE_POOL_CREATE', StoragePoolDeleteFlags: 'STORAGE_POOL_DELETE', StorageVolCreateFlags: 'STORAGE_VOL_CREATE',
       StorageVolDeleteFlags: 'STORAGE_VOL_DELETE', InterfaceXMLFlags: 'INTERFACE_XML',
+      DomainConsoleFlags: 'DOMAIN_CONSOLE', DomainChannelFlags: 'DOMAIN_CHANNEL', StorageVolUploadFlags: 'STORAGE_VOL_UPLOAD',
+      StorageVolDownloadFlags: 'STORAGE_VOL_DOWNLOAD',
     };
     const ours: Record<string, number> = {};
     for (const [enumName, e] of Object.entries(flags)) {

@@ -11,6 +11,10 @@ import type {
   DriverEventTarget,
   DriverLink,
   DriverMethods,
+  ArgsOf,
+  DriverClientStream,
+  ProcName,
+  RetOf,
 } from '../../api/driver.js';
 import { RemoteProcedures as R, remoteProgram } from '../../protocol/gen/remote.js';
 import { RpcClient, type CallOptions, type ClientStatus } from '../../rpc/client.js';
@@ -20,6 +24,7 @@ import { silentLogger, type Logger } from '../../rpc/log.js';
 import type { ProcedureSpec } from '../../rpc/program.js';
 import { authenticate } from './remote-auth.js';
 import { RemoteEvents } from './remote-events.js';
+import { openRemoteStream } from './remote-streams.js';
 import { openRemoteChannel } from './channel.js';
 import { resolveUri } from './uri.js';
 
@@ -112,6 +117,11 @@ export class RemoteConnection implements DriverConnection {
     return this.events.subscribe(family, eventID, target, listener, opts);
   }
 
+  /** Stream procedures: the reply plus the stream that follows it on the same serial. */
+  openStream<K extends ProcName>(name: K, args: ArgsOf<K>, opts: CallOptions): Promise<{ ret: RetOf<K>; stream: DriverClientStream }> {
+    return openRemoteStream(this.client, name, args, opts);
+  }
+
   /** Every event: registers each event id of each family once, on first use. */
   onEvent(listener: DriverEventListener): () => void {
     if (!this.allEvents) {
@@ -148,7 +158,7 @@ export class RemoteConnection implements DriverConnection {
 function forwardAll(client: RpcClient): DriverMethods {
   const methods: Record<string, (args: unknown, ctx: CallOptions) => Promise<unknown>> = {};
   for (const spec of remoteProgram.procedures.values()) {
-    // Stream procedures need a stream handle this contract does not carry yet.
+    // Stream procedures go through openStream: the client end of their stream is made here.
     if (spec.kind !== 'call' || spec.stream !== null) continue;
     methods[spec.name] = (args, ctx) => client.call(spec as ProcedureSpec<unknown, unknown>, args, { signal: ctx.signal, timeoutMs: ctx.timeoutMs });
   }
