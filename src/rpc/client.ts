@@ -8,7 +8,9 @@ import {
   ConnectionClosedError,
   KeepaliveTimeoutError,
   rpcError,
-  type VirError,
+  VirError,
+  VirErrorDomain,
+  VirErrorNumber,
 } from './errors.js';
 import { VirNetStreamHole } from './gen/virnet.js';
 import type { KeepaliveOptions } from './keepalive.js';
@@ -279,9 +281,16 @@ export class RpcClient extends EventEmitter<ClientEvents> {
       return;
     }
     if (msg.nfds > 0) {
-      // Node cannot receive descriptors over a unix socket; the FDs would desynchronise nothing
-      // (they travel out of band) but the caller cannot get them.
-      call.reject(rpcError(`${call.what}: the server sent ${msg.nfds} file descriptors, which this client cannot receive`));
+      // Node cannot receive descriptors over a unix socket. They travel out of band, so the
+      // stream stays in sync, but the caller cannot have them: report it as unsupported.
+      call.reject(
+        VirError.format(
+          VirErrorNumber.NO_SUPPORT,
+          VirErrorDomain.RPC,
+          'this function is not supported by the connection driver: %s',
+          `${call.what} (the server sent ${msg.nfds} file descriptors; Node cannot receive them)`,
+        ),
+      );
       return;
     }
     if (h.status === MessageStatus.OK) call.resolve(msg.body);

@@ -193,6 +193,7 @@ function parseOs(el: XmlEl): DomainOs {
   return {
     type,
     arch,
+    ...(attr(typeEl, 'arch') === undefined ? { archDefaulted: true as const } : {}),
     machine: attr(typeEl, 'machine'),
     firmware: attr(osEl, 'firmware'),
     loader: loaderEl && { path: (textOf(loaderEl) ?? '').trim(), attrs: loaderAttrs },

@@ -99,6 +99,8 @@ export interface DomainDevices {
 export interface DomainOs {
   type: string;
   arch: string;
+  /** Set when <type> had no arch attribute: the QEMU driver then uses the host's architecture. */
+  archDefaulted?: true;
   machine?: string;
   firmware?: string;
   loader?: { path: string; attrs: [string, string][] };
