@@ -5,50 +5,21 @@
 # Timed results carry calls/s, latency percentiles (us) and this process's CPU per call (us).
 #   inflight URI THREADS SECS THREADS threads sharing one connection, lookupByName loop
 #   listall URI REPS          listAllDomains REPS times; median seconds and the count
-import json
 import sys
 import threading
 import time
 
 import libvirt
 
+from bench_common import out, pct, timed_loop
+
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
-
-
-def out(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
-def pct(sorted_vals, p):
-    if not sorted_vals:
-        return float("nan")
-    return sorted_vals[min(len(sorted_vals) - 1, int(p / 100 * len(sorted_vals)))]
-
-
-def timed_loop(fn, secs):
-    for _ in range(300):
-        fn()
-    lat = []
-    cpu = time.process_time()
-    start = time.perf_counter()
-    end = start + secs
-    now = start
-    while now < end:
-        t = now
-        fn()
-        now = time.perf_counter()
-        lat.append((now - t) * 1e6)
-    cpu = time.process_time() - cpu
-    lat.sort()
-    return {"perSec": len(lat) / (now - start), "p50us": pct(lat, 50), "p99us": pct(lat, 99),
-            "cpuUs": cpu / len(lat) * 1e6, "n": len(lat)}
 
 
 def seq(uri, secs, what):
     conn = libvirt.open(uri)
     fn = conn.getLibVersion if what == "lib" else lambda: conn.lookupByName("test")
-    res = timed_loop(fn, secs)
+    res = timed_loop(fn, secs, warmup=300)
     conn.close()
     out(res)
 

@@ -13,36 +13,10 @@ import time
 
 import libvirt
 
+from bench_common import out, pct, timed_loop
+
 # Errors are raised as exceptions; keep libvirt from also printing them.
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
-
-
-def out(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
-def pct(sorted_vals, p):
-    if not sorted_vals:
-        return float("nan")
-    return sorted_vals[min(len(sorted_vals) - 1, int(p / 100 * len(sorted_vals)))]
-
-
-def timed_loop(fn, secs):
-    """Calls fn repeatedly for secs seconds; returns count, elapsed and latency percentiles (us)."""
-    for _ in range(200):
-        fn()
-    lat = []
-    start = time.perf_counter()
-    end = start + secs
-    now = start
-    while now < end:
-        t = now
-        fn()
-        now = time.perf_counter()
-        lat.append((now - t) * 1e6)
-    lat.sort()
-    return {"n": len(lat), "secs": now - start, "p50us": pct(lat, 50), "p99us": pct(lat, 99)}
 
 
 def domain_xml(i):
