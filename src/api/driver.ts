@@ -65,8 +65,37 @@ export interface DriverClientStream extends AsyncIterable<StreamChunk> {
 
 export type DriverMethod<K extends ProcName> = (args: ArgsOf<K>, ctx: DriverCallContext) => RetOf<K> | Promise<RetOf<K>>;
 
-/** Any subset of the remote procedures. */
-export type DriverMethods = { [K in ProcName]?: DriverMethod<K> };
+/** Any subset of the remote procedures, plus the QEMU program's for drivers that run QEMU. */
+export type DriverMethods = { [K in ProcName]?: DriverMethod<K> } & { qemu?: QemuDriverMethods };
+
+/** A QMP event of a running domain, as the QEMU program's DOMAIN_MONITOR_EVENT carries it. */
+export interface QemuMonitorEvent {
+  readonly dom: RemoteNonnullDomain;
+  /** QMP event name ("STOP"). */
+  readonly event: string;
+  /** QEMU's own timestamp. */
+  readonly seconds: bigint;
+  readonly micros: number;
+  /** The event's "data" as JSON text; null when it had none. */
+  readonly details: string | null;
+}
+
+export type QemuMonitorEventListener = (ev: QemuMonitorEvent) => void;
+
+/**
+ * The QEMU program (libvirt-qemu's API). Each is optional: the daemon answers libvirt's
+ * "not supported by the connection driver" for a missing one.
+ */
+export interface QemuDriverMethods {
+  /** Raw QMP command text in, QEMU's reply text out; flag 1 (HMP) means a human monitor command line. */
+  monitorCommand?(dom: RemoteNonnullDomain, cmd: string, flags: number, ctx: DriverCallContext): string | Promise<string>;
+  /** Adopts a QEMU process started outside the driver. */
+  attach?(pid: number, flags: number, ctx: DriverCallContext): RemoteNonnullDomain | Promise<RemoteNonnullDomain>;
+  /** Guest-agent passthrough; null when the agent gave no answer. */
+  agentCommand?(dom: RemoteNonnullDomain, cmd: string, timeout: number, flags: number, ctx: DriverCallContext): string | null | Promise<string | null>;
+  /** Subscribes to every domain's QMP events; returns the unsubscribe function. */
+  onMonitorEvent?(listener: QemuMonitorEventListener): () => void;
+}
 
 /**
  * An event raised by a driver, in the shape of the remote program's callback message minus its

@@ -6,11 +6,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { Driver } from '../api/driver.js';
+import { qemuProgram } from '../protocol/gen/qemu.js';
 import { remoteProgram } from '../protocol/gen/remote.js';
 import type { KeepaliveOptions } from '../rpc/keepalive.js';
 import type { Logger } from '../rpc/log.js';
 import { RpcServer, type ServerClient } from '../rpc/server.js';
 import { listenTcp, listenUnix, type Listener } from '../transport/index.js';
+import { qemuHandlers } from './qemu-dispatch.js';
 import { remoteHandlers } from './remote-dispatch.js';
 import { Session } from './session.js';
 
@@ -53,6 +55,7 @@ export class Daemon {
       remoteProgram,
       remoteHandlers({ drivers: settings.drivers, defaultUri: settings.defaultUri, keepalive: settings.keepalive, log }),
     );
+    this.server.register(qemuProgram, qemuHandlers());
     this.server.on('clientClosed', (client, info) => {
       Session.of(client).release();
       log.info(`${client.description}: client disconnected (${info.message})`);
