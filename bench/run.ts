@@ -3,12 +3,14 @@ import { benchXdr } from './xdr.js';
 import { benchRoundTrip } from './rpc.js';
 import { benchDaemon } from './daemon.js';
 import { benchClient } from './client.js';
+import { benchQemu } from './qemu.js';
 
 const sections: Array<[string, () => string | Promise<string>]> = [
   ['xdr', benchXdr],
   ['rpc', () => benchRoundTrip()],
   ['daemon', () => benchDaemon()],
   ['client', benchClient],
+  ['qemu', benchQemu],
 ];
 
 const only = process.argv.slice(2);

@@ -6,6 +6,7 @@
 import { ConfigError, configFileToLoad, loadConfig, type DaemonConfig } from './config.js';
 import { Daemon, type DaemonSettings } from './daemon.js';
 import { lazyDriver } from './lazy-driver.js';
+import { qemuDriverEntry } from '../drivers/qemu/entry.js';
 import { createLogger, type DaemonLogger } from './log.js';
 import { ipListeners, parseOptions, usageText, versionText, type DaemonOptions } from './options.js';
 import { defaultPidFile, DAEMON_NAME } from './paths.js';
@@ -43,7 +44,7 @@ function settingsFrom(cfg: DaemonConfig, opts: DaemonOptions, log: DaemonLogger)
     maxWorkers: cfg.maxWorkers,
     prioWorkers: cfg.prioWorkers,
     keepalive: cfg.keepaliveInterval > 0 ? { intervalMs: cfg.keepaliveInterval * 1000, count: cfg.keepaliveCount } : null,
-    drivers: [lazyDriver('Test', ['test'], async () => (await import('../drivers/test/index.js')).testDriver)],
+    drivers: [lazyDriver('Test', ['test'], async () => (await import('../drivers/test/index.js')).testDriver), qemuDriverEntry()],
     defaultUri: 'test:///default',
     log,
   };

@@ -1,0 +1,128 @@
+// QEMU domain objects: definitions (live and persistent), run state with reason, id, and the
+// running process when there is one; and the list with O(1) lookups by uuid, name and id.
+import type { DomainDef } from '../../api/xml/domain/types.js';
+import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
+import { uuidBytes } from './uuid.js';
+import { operationFailed, operationInvalid } from './errors.js';
+import type { QemuProcess } from './process.js';
+
+/** virDomainState and the reasons this driver sets. */
+export const State = { NOSTATE: 0, RUNNING: 1, BLOCKED: 2, PAUSED: 3, SHUTDOWN: 4, SHUTOFF: 5, CRASHED: 6, PMSUSPENDED: 7 } as const;
+export const RunningReason = { UNKNOWN: 0, BOOTED: 1, UNPAUSED: 5 } as const;
+export const PausedReason = { UNKNOWN: 0, USER: 1, SHUTTING_DOWN: 8, CRASHED: 10, STARTING_UP: 11 } as const;
+export const ShutdownReason = { UNKNOWN: 0, USER: 1 } as const;
+export const ShutoffReason = { UNKNOWN: 0, SHUTDOWN: 1, DESTROYED: 2, CRASHED: 3, FAILED: 6, DAEMON: 8 } as const;
+export const CrashedReason = { UNKNOWN: 0, PANICKED: 1 } as const;
+
+export class QemuDomain {
+  def: DomainDef;
+  /** The persistent definition while a persistent domain runs (libvirt's newDef). */
+  newDef: DomainDef | undefined;
+  persistent = false;
+  state: number = State.SHUTOFF;
+  reason: number = ShutoffReason.UNKNOWN;
+  id = -1;
+  autostart = false;
+  /** The QEMU process while active. */
+  proc: QemuProcess | null = null;
+  /** Serialises lifecycle jobs on this domain (libvirt's domain job). */
+  job: Promise<unknown> = Promise.resolve();
+  private uuidCache: { text: string; bytes: Uint8Array } | null = null;
+
+  constructor(def: DomainDef) {
+    this.def = def;
+  }
+
+  get active(): boolean {
+    return this.state !== State.SHUTOFF;
+  }
+
+  get name(): string {
+    return this.def.name;
+  }
+
+  get uuid(): string {
+    return this.def.uuid;
+  }
+
+  handle(): RemoteNonnullDomain {
+    const text = this.def.uuid;
+    if (this.uuidCache?.text !== text) this.uuidCache = { text, bytes: uuidBytes(text) };
+    return { name: this.def.name, uuid: this.uuidCache.bytes, id: this.active ? this.id : -1 };
+  }
+
+  /** The definition a config change applies to. */
+  persistentDef(): DomainDef {
+    return this.newDef ?? this.def;
+  }
+
+  /** Runs `f` once earlier jobs on this domain are done. */
+  withJob<T>(f: () => Promise<T> | T): Promise<T> {
+    const run = this.job.then(f, f);
+    this.job = run.catch(() => undefined);
+    return run;
+  }
+}
+
+export class DomainList {
+  private readonly byUuid = new Map<string, QemuDomain>();
+  private readonly byName = new Map<string, QemuDomain>();
+  private readonly byId = new Map<number, QemuDomain>();
+
+  all(): IterableIterator<QemuDomain> {
+    return this.byUuid.values();
+  }
+
+  findByUuid(uuid: string): QemuDomain | undefined {
+    return this.byUuid.get(uuid);
+  }
+
+  findByName(name: string): QemuDomain | undefined {
+    return this.byName.get(name);
+  }
+
+  findById(id: number): QemuDomain | undefined {
+    return this.byId.get(id);
+  }
+
+  setId(dom: QemuDomain, id: number): void {
+    if (dom.id >= 0 && this.byId.get(dom.id) === dom) this.byId.delete(dom.id);
+    dom.id = id;
+    if (id >= 0) this.byId.set(id, dom);
+  }
+
+  remove(dom: QemuDomain): void {
+    if (this.byUuid.get(dom.uuid) === dom) this.byUuid.delete(dom.uuid);
+    if (this.byName.get(dom.name) === dom) this.byName.delete(dom.name);
+    if (dom.id >= 0 && this.byId.get(dom.id) === dom) this.byId.delete(dom.id);
+  }
+
+  /**
+   * virDomainObjListAdd: `live` installs the definition as the running one (create), refusing an
+   * active domain; otherwise it becomes the persistent definition.
+   */
+  add(def: DomainDef, live: boolean): { dom: QemuDomain; replaced: boolean } {
+    const existing = this.byUuid.get(def.uuid);
+    if (existing) {
+      if (existing.name !== def.name) {
+        throw operationFailed(`domain '${existing.name}' is already defined with uuid ${existing.uuid}`);
+      }
+      if (live) {
+        if (existing.active) throw operationInvalid(`domain '${existing.name}' is already active`);
+        if (existing.persistent) existing.newDef = existing.def;
+        existing.def = def;
+      } else if (existing.active) {
+        existing.newDef = def;
+      } else {
+        existing.def = def;
+      }
+      return { dom: existing, replaced: true };
+    }
+    const clash = this.byName.get(def.name);
+    if (clash) throw operationFailed(`domain '${def.name}' already exists with uuid ${clash.uuid}`);
+    const dom = new QemuDomain(def);
+    this.byUuid.set(def.uuid, dom);
+    this.byName.set(def.name, dom);
+    return { dom, replaced: false };
+  }
+}
