@@ -28,6 +28,7 @@ import type {
 import { charArrayText, cpuMapBits, type NodeCpuMap, type NodeInfo, type SecurityModel } from './info.js';
 import { Interface } from './interface.js';
 import { Network } from './network.js';
+import { attach as qemuAttach, monitorEventStream } from './qemu.js';
 import { StoragePool, StorageVol } from './storage.js';
 import { DomainWatch } from './watch.js';
 import type { RemoteNonnullDomain, RemoteNonnullNetwork, RemoteNonnullStoragePool } from '../protocol/gen/remote.js';
@@ -82,6 +83,28 @@ export type NetworkEvent = { readonly kind: 'lifecycle'; readonly network: Netwo
 export type StoragePoolEvent =
   | { readonly kind: 'lifecycle'; readonly pool: StoragePool; readonly event: StoragePoolEventType; readonly detail: number }
   | { readonly kind: 'refresh'; readonly pool: StoragePool };
+
+export interface QemuMonitorEventsOptions extends EventStreamOptions {
+  /** Only this domain's events. */
+  readonly domain?: Domain;
+  /** Only events of this name ("STOP"); a regex searched in the name with `regex`. */
+  readonly event?: string;
+  readonly regex?: boolean;
+  /** Match the name case-insensitively. */
+  readonly nocase?: boolean;
+}
+
+/** A QMP event of a running domain (virConnectDomainQemuMonitorEventCallback's arguments). */
+export interface QemuMonitorEventInfo {
+  readonly domain: Domain;
+  /** QMP event name ("STOP"). */
+  readonly event: string;
+  /** QEMU's timestamp. */
+  readonly seconds: bigint;
+  readonly micros: number;
+  /** The event's "data" as JSON text; null when it had none. */
+  readonly details: string | null;
+}
 
 interface ConnectionEvents {
   status: [ConnectionStatus];
@@ -523,6 +546,36 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const p = ev.payload as { dom?: RemoteNonnullDomain; msg?: { dom?: RemoteNonnullDomain } };
     const dom = p.dom ?? p.msg?.dom ?? null;
     return { kind: 'other', eventID: ev.eventID, procedure: ev.proc, domain: dom ? new Domain(this.core, dom) : null, payload: ev.payload };
+  }
+
+  // QEMU (libvirt-qemu's API; QEMU drivers only).
+
+  /** virDomainQemuAttach: adopts a QEMU process started outside libvirt. */
+  async qemuAttach(pid: number, flags = 0, o?: CallOptions): Promise<Domain> {
+    return new Domain(this.core, await qemuAttach(this.core, pid, flags, o));
+  }
+
+  /**
+   * QMP events of running domains (virConnectDomainQemuMonitorEventRegister) as an async
+   * iterable; resolves once registered. Ends with the connection.
+   */
+  async qemuMonitorEvents(opts: QemuMonitorEventsOptions = {}, o?: CallOptions): Promise<EventStream<QemuMonitorEventInfo>> {
+    const stream = new EventStream<QemuMonitorEventInfo>(opts);
+    const filter = { dom: opts.domain?.handle ?? null, event: opts.event ?? null, regex: opts.regex, nocase: opts.nocase };
+    await monitorEventStream(this.core, filter, stream, (ev) => ({
+      domain: new Domain(this.core, ev.dom),
+      event: ev.event,
+      seconds: ev.seconds,
+      micros: ev.micros,
+      details: ev.details,
+    }), o);
+    this.streams.add(stream as EventStream<unknown>);
+    const release = stream.onClose;
+    stream.onClose = async () => {
+      this.streams.delete(stream as EventStream<unknown>);
+      await release?.();
+    };
+    return stream;
   }
 
   // Lifecycle.

@@ -3,7 +3,7 @@
  * reconnect), libvirt's client-side checks, and per-call cancellation and deadlines.
  */
 import { apiErrorDomain, apiName } from './api-names.js';
-import type { ArgsOf, DriverClientStream, DriverConnection, DriverMethod, ProcName, RetOf } from './driver.js';
+import type { ArgsOf, DriverCallContext, DriverClientStream, DriverConnection, DriverMethod, ProcName, RetOf } from './driver.js';
 import { streamPair } from './stream-pair.js';
 import { RemoteProcedures } from '../protocol/gen/remote.js';
 import { CallAbortedError, CallTimeoutError, ConnectionClosedError, VirError, VirErrorNumber } from '../rpc/errors.js';
@@ -84,6 +84,19 @@ export class ApiCore {
     // The remote driver's RPC client honours signal and deadline itself (and forgets the call).
     if (driver.link) return result;
     return settleFirst(result, apiName(name), opts.signal, timeoutMs);
+  }
+
+  /**
+   * Runs a call that is not a remote-program procedure (the QEMU program) under the same rules
+   * as call(): the driver gets the signal and deadline, and in-process calls are raced here.
+   */
+  async run<T>(what: string, opts: CallOptions, fn: (driver: DriverConnection, ctx: DriverCallContext) => T | Promise<T>): Promise<T> {
+    if (opts.signal?.aborted) throw new CallAbortedError(what, opts.signal.reason);
+    const driver = this.driver;
+    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
+    const result = Promise.resolve().then(() => fn(driver, { readonly: this.readonly, stream: null, signal: opts.signal, timeoutMs }));
+    if (driver.link) return result;
+    return settleFirst(result, what, opts.signal, timeoutMs);
   }
 
   /**

@@ -19,9 +19,11 @@ import {
   type TypedParameters,
   type VcpuInfo,
 } from './info.js';
+import { agentCommand, domainQmp, monitorCommand, QemuAgentCommandTimeout, type QemuMonitorCommandOptions } from './qemu.js';
 import { DomainSnapshot } from './snapshot.js';
 import { Stream, type StreamOptions } from './stream.js';
 import type { RemoteNonnullDomain } from '../protocol/gen/remote.js';
+import type { QmpClient, QmpClientOptions } from '../qmp/index.js';
 
 /** VIR_DOMAIN_MEMORY_STAT_NR: how many statistics libvirt asks for. */
 const MEMORY_STAT_NR = 13;
@@ -323,5 +325,25 @@ export class Domain {
   async listAllSnapshots(flags: DomainSnapshotListFlags | number = 0, o?: CallOptions): Promise<DomainSnapshot[]> {
     const r = await this.core.call('DOMAIN_LIST_ALL_SNAPSHOTS', { dom: this.dom, needResults: 1, flags }, o);
     return r.snapshots.map((s) => new DomainSnapshot(this.core, s));
+  }
+
+  // QEMU (libvirt-qemu's API; QEMU drivers only).
+
+  /** virDomainQemuMonitorCommand: a QMP command as JSON text (or an HMP line with `hmp`); QEMU's reply text. */
+  qemuMonitorCommand(cmd: string, o?: QemuMonitorCommandOptions): Promise<string> {
+    return monitorCommand(this.core, this.dom, cmd, o);
+  }
+
+  /** virDomainQemuAgentCommand: a guest-agent command (JSON text); seconds or a QemuAgentCommandTimeout. */
+  qemuAgentCommand(cmd: string, timeout: number = QemuAgentCommandTimeout.DEFAULT, flags = 0, o?: CallOptions): Promise<string | null> {
+    return agentCommand(this.core, this.dom, cmd, timeout, flags, o);
+  }
+
+  /**
+   * A QMP client for this domain's monitor, through libvirt's passthrough (the same QmpClient
+   * as src/qmp's for a socket). Like any monitor passthrough, the daemon marks the domain tainted.
+   */
+  qmp(o?: CallOptions & QmpClientOptions): Promise<QmpClient> {
+    return domainQmp(this.core, this.dom, o);
   }
 }

@@ -95,6 +95,16 @@ export interface QemuDriverMethods {
   agentCommand?(dom: RemoteNonnullDomain, cmd: string, timeout: number, flags: number, ctx: DriverCallContext): string | null | Promise<string | null>;
   /** Subscribes to every domain's QMP events; returns the unsubscribe function. */
   onMonitorEvent?(listener: QemuMonitorEventListener): () => void;
+  /**
+   * Registers one filtered subscription with the peer (the remote driver's
+   * CONNECT_DOMAIN_MONITOR_EVENT_REGISTER, flags as there); resolves with the unsubscribe
+   * function. Without it, callers filter onMonitorEvent's stream themselves.
+   */
+  registerMonitorEvents?(
+    filter: { readonly dom: RemoteNonnullDomain | null; readonly event: string | null; readonly flags: number },
+    listener: QemuMonitorEventListener,
+    opts: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<() => Promise<void>>;
 }
 
 /**

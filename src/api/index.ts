@@ -1,5 +1,5 @@
 // Public API of tsvirt's typed client.
-export { Connection, type CloseReason, type ConnectionStatus, type ConnectionOptions, type ReconnectPolicy, type DomainEvent, type DomainEventsOptions, type NetworkEvent, type StoragePoolEvent } from './connection.js';
+export { Connection, type CloseReason, type ConnectionStatus, type ConnectionOptions, type ReconnectPolicy, type DomainEvent, type DomainEventsOptions, type NetworkEvent, type StoragePoolEvent, type QemuMonitorEventInfo, type QemuMonitorEventsOptions } from './connection.js';
 export type { CallOptions as ApiCallOptions } from './core.js';
 export { uuidFromString, uuidToString } from './core.js';
 export { Domain } from './domain.js';
@@ -24,3 +24,9 @@ export {
 } from './events.js';
 export { DomainWatch, type DomainChange, type WatchedDomain } from './watch.js';
 export { CredentialType, staticCredentials, type AuthOptions, type CredentialRequest } from './auth.js';
+export {
+  QEMU_MONITOR_COMMAND_HMP,
+  QemuAgentCommandTimeout,
+  QemuMonitorEventRegisterFlags,
+  type QemuMonitorCommandOptions,
+} from './qemu.js';

@@ -38,6 +38,7 @@ export interface CommandDef {
 /** Options virsh 9.0 accepts only by name (found by probing: a bare word never lands in them). */
 const NAMED_ONLY: Record<string, readonly string[]> = {
   'qemu-monitor-command': ['pass-fds'],
+  'qemu-agent-command': ['timeout'],
   dommemstat: ['period'],
 };
 

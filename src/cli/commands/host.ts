@@ -1,8 +1,9 @@
-// Host commands, events, and the commands tsvirsh answers with virsh's refusal (console, qemu-*).
+// Host commands, events, the QEMU commands (qemu.ts), and console, which tsvirsh answers with virsh's refusal.
 import { DomainEventID } from '../../api/events.js';
 import type { DomainEvent } from '../../api/connection.js';
 import { asVirError, attempt, CliError, type Ctl, type Opts } from '../ctl.js';
 import { domainOpt } from '../lookup.js';
+import { QEMU_COMMANDS } from './qemu.js';
 import type { CommandTable } from './types.js';
 
 /** The libvirt we present ourselves as. */
@@ -153,17 +154,6 @@ async function console_(ctl: Ctl, o: Opts): Promise<void> {
   throw new CliError('this function is not supported by the connection driver: virDomainOpenConsole');
 }
 
-async function qemuMonitorCommand(ctl: Ctl, o: Opts): Promise<void> {
-  await domainOpt(ctl, o);
-  // The typed API has no QEMU program calls; virsh's answer from drivers lacking them.
-  throw new CliError('this function is not supported by the connection driver: virDomainQemuMonitorCommand');
-}
-
-async function qemuAttach(_ctl: Ctl, o: Opts): Promise<void> {
-  const pid = o.uint('pid');
-  throw new CliError(`Failed to attach to pid ${pid}`, null, 'this function is not supported by the connection driver: virDomainQemuAttach');
-}
-
 export const HOST_COMMANDS: CommandTable = {
   version,
   uri: async (ctl) => {
@@ -178,6 +168,5 @@ export const HOST_COMMANDS: CommandTable = {
   },
   event,
   console: console_,
-  'qemu-monitor-command': qemuMonitorCommand,
-  'qemu-attach': qemuAttach,
+  ...QEMU_COMMANDS,
 };

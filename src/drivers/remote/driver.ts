@@ -24,6 +24,7 @@ import { silentLogger, type Logger } from '../../rpc/log.js';
 import type { ProcedureSpec } from '../../rpc/program.js';
 import { authenticate } from './remote-auth.js';
 import { RemoteEvents } from './remote-events.js';
+import { RemoteQemu } from './remote-qemu.js';
 import { openRemoteStream } from './remote-streams.js';
 import { openRemoteChannel } from './channel.js';
 import { resolveUri } from './uri.js';
@@ -75,9 +76,11 @@ export class RemoteConnection implements DriverConnection {
     readonly eventCallbacks: boolean,
     log: Logger,
   ) {
-    this.methods = forwardAll(client);
+    const qemu = new RemoteQemu(client, log);
+    this.methods = { ...forwardAll(client), qemu: qemu.methods };
     this.events = new RemoteEvents(client, log);
     client.on('message', (m) => {
+      if (qemu.handle(m)) return;
       if (!this.events.handle(m) && m.header.proc === R.CONNECT_EVENT_CONNECTION_CLOSED.proc) {
         // The server's driver connection died: this one is useless now.
         log.warn(`${channel.description}: the server reports its hypervisor connection closed`);
