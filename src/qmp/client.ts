@@ -66,6 +66,8 @@ interface Pending {
   reject: (e: Error) => void;
   /** Removes timers and abort listeners. */
   cleanup: () => void;
+  /** Resolve with the whole reply object, error replies included (passthrough). */
+  whole?: boolean;
 }
 
 /** Ids of commands given up on (timeout, abort), so their late replies are expected noise. */
@@ -270,7 +272,8 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     }
     this.pending.delete(id);
     p.cleanup();
-    if (msg.kind === 'return') p.resolve(msg.value);
+    if (p.whole) p.resolve(msg.raw);
+    else if (msg.kind === 'return') p.resolve(msg.value);
     else p.reject(new QmpError(msg.errorClass, msg.desc, p.sent, msg.raw));
   }
 
@@ -302,7 +305,19 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     return this.execute('human-monitor-command', args, rest);
   }
 
-  private send(command: string, args: object | undefined, options: ExecuteOptions): Promise<unknown> {
+  /**
+   * Runs a command and resolves with QEMU's whole reply object ("return" or "error", and the
+   * "id" this client gave it): for callers that relay replies verbatim (libvirt's monitor
+   * passthrough). Never rejects on an error reply.
+   */
+  passthrough(command: string, args?: object, options: ExecuteOptions = {}): Promise<Record<string, unknown>> {
+    if (this._state !== 'running') {
+      return Promise.reject(new StateError('execute', this._state, ['running'], this.endCause ?? undefined));
+    }
+    return this.send(command, args, options, true) as Promise<Record<string, unknown>>;
+  }
+
+  private send(command: string, args: object | undefined, options: ExecuteOptions, whole = false): Promise<unknown> {
     const { signal, oob } = options;
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     if (signal?.aborted) return Promise.reject(new QmpAbortError(command, signal.reason));
@@ -337,7 +352,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
         signal?.removeEventListener('abort', onAbort);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, { sent, resolve, reject, cleanup });
+      this.pending.set(id, { sent, resolve, reject, cleanup, whole });
       this.log.debug(`qmp: -> ${command} (${id})`);
       stream.write(line);
     });

@@ -2,13 +2,16 @@
 // quickly, and QEMU's system_powerdown makes the guest power itself off (ACPI power button), which
 // is what `virsh shutdown` relies on.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect, type QmpClient } from '../../src/qmp/index.js';
-import { bootImage, bootImageSkipReason, LOGIN_BANNER, QEMU_BINARY } from '../harness/boot-image.js';
+import { bootDomainXml, bootImage, bootImageSkipReason, LOGIN_BANNER, QEMU_BINARY } from '../harness/boot-image.js';
+import { startTsvirtd } from '../harness/tsvirtd.js';
+import { describeRun, runCommand, runVirsh, SYSTEM_PYTHON } from '../harness/run.js';
+import { killGuestsIn, qemuEnv } from '../drivers/qemu/driver-guest.js';
 
 async function qmpWithRetry(path: string, deadline: number): Promise<QmpClient> {
   for (;;) {
@@ -76,6 +79,138 @@ test('test guest: TCG boot to the serial banner, ACPI powerdown exits QEMU', { s
   } finally {
     if (qemu.exitCode === null && qemu.signalCode === null) qemu.kill('SIGKILL');
     await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * Runs `virsh console` on a pty (it insists on a terminal) until the guest's banner shows,
+ * pressing Enter now and then (the guest prints its banner again after each line), then leaves
+ * with Ctrl-]. Prints what virsh showed, then a line "EXIT <status>".
+ */
+const CONSOLE_PY = `
+import os, pty, select, sys, time
+uri, name, banner = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp('virsh', ['virsh', '-c', uri, 'console', name, '--force'])
+buf = b''
+deadline = time.time() + 40
+last_enter = 0.0
+while time.time() < deadline and banner not in buf:
+    if b'Escape character' in buf and time.time() - last_enter > 2:
+        os.write(fd, b'\\r')
+        last_enter = time.time()
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try:
+            d = os.read(fd, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        buf += d
+os.write(fd, b'\\x1d')
+status = None
+end = time.time() + 10
+while time.time() < end:
+    p, st = os.waitpid(pid, os.WNOHANG)
+    if p:
+        status = os.waitstatus_to_exitcode(st)
+        break
+    try:
+        if select.select([fd], [], [], 0.1)[0]:
+            buf += os.read(fd, 4096)
+    except OSError:
+        pass
+if status is None:
+    os.kill(pid, 9)
+sys.stdout.write(buf.decode('utf-8', 'replace'))
+sys.stdout.write('\\nEXIT %s\\n' % status)
+`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('tsvirtd QEMU driver: virsh console reaches the banner, monitor passthrough pauses, virsh shutdown', { skip: bootImageSkipReason(), timeout: 180_000 }, async () => {
+  const img = await bootImage();
+  const dir = mkdtempSync(join(tmpdir(), 'tsvirt-boot-daemon-'));
+  const base = join(dir, 'tsvirt');
+  const saved = { ...process.env };
+  Object.assign(process.env, qemuEnv(base));
+  const d = await startTsvirtd();
+  Object.assign(process.env, saved);
+  const name = 'tsvirt-boot-guest';
+  const uri = d.uri('qemu');
+  const virsh = async (...args: string[]) => {
+    const r = await runVirsh(uri, args, { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `virsh ${args.join(' ')}: ${describeRun(r)}`);
+    return r.stdout;
+  };
+  let events: ChildProcess | undefined;
+  let eventText = '';
+  try {
+    // The dir pool store is part of the QEMU connection, its configs under <config dir>/storage.
+    await virsh('pool-define-as', 'bootpool', 'dir', '--target', join(dir, 'pool'));
+    assert.match(await virsh('pool-list', '--all'), /bootpool\s+inactive\s+no/);
+    assert.ok(existsSync(join(base, 'etc', 'storage', 'bootpool.xml')));
+    await virsh('pool-undefine', 'bootpool');
+
+    const xmlFile = join(dir, 'guest.xml');
+    writeFileSync(xmlFile, bootDomainXml(img, name));
+    await virsh('define', xmlFile);
+    // Filtered by domain, so only once it exists; "event" prints its first line on registering.
+    events = spawn('virsh', ['-c', uri, 'event', '--loop', '--event', 'lifecycle', '--domain', name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    events.stdout?.setEncoding('utf8').on('data', (s: string) => (eventText += s));
+    events.stderr?.setEncoding('utf8').on('data', (s: string) => (eventText += s));
+    await sleep(500);
+    await virsh('start', name);
+
+    const con = await runCommand(SYSTEM_PYTHON, ['-c', CONSOLE_PY, uri, name, LOGIN_BANNER], { timeoutMs: 70_000 });
+    assert.match(con.stdout, /Connected to domain '?tsvirt-boot-guest'?/, describeRun(con));
+    assert.ok(con.stdout.includes(LOGIN_BANNER), `no banner through virsh console:\n${describeRun(con)}`);
+    assert.match(con.stdout, /EXIT 0\s*$/, describeRun(con));
+
+    // QMP passthrough: QEMU's whole reply, id included; the STOP it causes is a pause whose
+    // reason libvirt's QEMU driver records as unknown (no pausedReason was set for it).
+    const mon = spawn('virsh', ['-c', uri, 'qemu-monitor-event', '--domain', name, '--event', 'STOP', '--loop'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let monText = '';
+    mon.stdout.setEncoding('utf8').on('data', (s: string) => (monText += s));
+    await sleep(500);
+    const reply = (await virsh('qemu-monitor-command', name, '{"execute":"stop"}')).trim();
+    const monDeadline = Date.now() + 5000;
+    while (!monText.includes('STOP') && Date.now() < monDeadline) await sleep(50);
+    mon.kill();
+    // A STOP has no "data": the event's details travel as NULL.
+    assert.match(monText, /^event STOP at \d+\.\d{6} for domain '?tsvirt-boot-guest'?: <null>$/m);
+    assert.match(reply, /^\{"return":\{\},"id":"[^"]+"\}$/);
+    assert.equal((await virsh('domstate', '--reason', name)).trim(), 'paused (unknown)');
+    assert.equal((await virsh('qemu-monitor-command', name, '--hmp', 'info status')).trim(), 'VM status: paused');
+    assert.match(await virsh('dominfo', name), /tainted: custom monitor control commands issued/);
+    const bad = await runVirsh(uri, ['qemu-monitor-command', name, '{"execute":"no-such-command"}']);
+    assert.equal(bad.code, 0, describeRun(bad));
+    assert.match(bad.stdout, /"error":\{"class":"CommandNotFound"/);
+    await virsh('resume', name);
+
+    await virsh('shutdown', name);
+    const deadline = Date.now() + 60_000;
+    let state = '';
+    while (Date.now() < deadline) {
+      state = (await virsh('domstate', name)).trim();
+      if (state === 'shut off') break;
+      await sleep(250);
+    }
+    assert.equal(state, 'shut off');
+    // Taints last as long as the run.
+    assert.doesNotMatch(await virsh('dominfo', name), /tainted/);
+    const evDeadline = Date.now() + 5000;
+    while (!/Stopped Shutdown/.test(eventText) && Date.now() < evDeadline) await sleep(50);
+    const lines = eventText.split('\n').filter(Boolean).map((l) => l.replace(/^.*: /, ''));
+    assert.deepEqual(lines, ['Resumed Unpaused', 'Started Booted', 'Suspended Paused', 'Resumed Unpaused', 'Shutdown Finished after guest request', 'Stopped Shutdown']);
+    await virsh('undefine', name);
+  } finally {
+    events?.kill();
+    await d.stop();
+    killGuestsIn(base);
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -14,6 +14,13 @@ export const ShutdownReason = { UNKNOWN: 0, USER: 1 } as const;
 export const ShutoffReason = { UNKNOWN: 0, SHUTDOWN: 1, DESTROYED: 2, CRASHED: 3, FAILED: 6, DAEMON: 8 } as const;
 export const CrashedReason = { UNKNOWN: 0, PANICKED: 1 } as const;
 
+/** virDomainTaintFlags this driver records, and the text libvirt shows for each. */
+export const Taint = { CUSTOM_MONITOR: 1, EXTERNAL_LAUNCH: 5 } as const;
+export const TAINT_MESSAGES: Readonly<Record<number, string>> = {
+  [Taint.CUSTOM_MONITOR]: 'custom monitor control commands issued',
+  [Taint.EXTERNAL_LAUNCH]: 'managing externally launched configuration',
+};
+
 export class QemuDomain {
   def: DomainDef;
   /** The persistent definition while a persistent domain runs (libvirt's newDef). */
@@ -25,6 +32,8 @@ export class QemuDomain {
   autostart = false;
   /** The QEMU process while active. */
   proc: QemuProcess | null = null;
+  /** virDomainTaintFlags numbers recorded while this run lasts (DOMAIN_GET_MESSAGES). */
+  readonly taints = new Set<number>();
   /** Serialises lifecycle jobs on this domain (libvirt's domain job). */
   job: Promise<unknown> = Promise.resolve();
   private uuidCache: { text: string; bytes: Uint8Array } | null = null;

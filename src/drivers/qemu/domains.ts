@@ -8,7 +8,7 @@ import { parseDomainXml } from '../../api/xml/domain/parse.js';
 import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
 import { VirError, VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
 import { machineAliases } from './caps.js';
-import { PausedReason, QemuDomain, State } from './domain-obj.js';
+import { PausedReason, QemuDomain, State, TAINT_MESSAGES } from './domain-obj.js';
 import {
   checkFlags, internalError, invalidArg, noDomain, noDomainUuid, notRunning, operationDenied, operationInvalid, xmlParse,
 } from './errors.js';
@@ -306,8 +306,10 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
     },
     DOMAIN_GET_MESSAGES: ({ dom, flags }) => {
       checkFlags('qemuDomainGetMessages', flags, 3);
-      r(dom);
-      return { msgs: [] };
+      const d = r(dom);
+      // Flag 2 (TAINTING) or none: the taints, in libvirt's enum order; no deprecations known.
+      if (flags !== 0 && !(flags & 2)) return { msgs: [] };
+      return { msgs: [...d.taints].sort((a, b) => a - b).map((t) => `tainted: ${TAINT_MESSAGES[t] ?? String(t)}`) };
     },
     DOMAIN_GET_AUTOSTART: ({ dom }) => ({ autostart: r(dom).autostart ? 1 : 0 }),
     DOMAIN_SET_AUTOSTART: ({ dom, autostart }) => {

@@ -2,10 +2,14 @@
 // One driver state per process, created on the first open (or by the daemon at start-up for
 // autostart and reconnection) and shared by every connection.
 import type { Driver, DriverConnection, DriverEventListener, DriverMethods } from '../../api/driver.js';
+import { join } from 'node:path';
+import { consoleMethods } from './console.js';
 import { domainMethods } from './domains.js';
 import { internalError } from './errors.js';
 import { qemuPaths } from './paths.js';
+import { qemuApiMethods } from './qemu-api.js';
 import { QemuDriverState, timeoutsFromEnv } from './state.js';
+import { StorageDirStore } from './storage/dir-pool.js';
 
 export { QemuDriverState } from './state.js';
 export { qemuPaths, type QemuPaths } from './paths.js';
@@ -22,7 +26,10 @@ export function qemuDriverState(opts: { autostart?: boolean } = {}): Promise<{ s
   shared ??= (async () => {
     const state = new QemuDriverState({ paths: qemuPaths(isPrivileged()), timeouts: timeoutsFromEnv(), autostart: opts.autostart ?? true });
     await state.init();
-    return { state, methods: domainMethods(state) };
+    // Pools live beside the domain definitions (<config dir>/storage), shared by every connection.
+    const storage = new StorageDirStore(join(state.paths.configDir, 'storage')).methods();
+    const methods: DriverMethods = { ...storage, ...consoleMethods(state), ...domainMethods(state), qemu: qemuApiMethods(state) };
+    return { state, methods };
   })();
   shared.catch(() => (shared = null));
   return shared;

@@ -3,6 +3,7 @@
 // lifecycle: start, stop, and the reaction to every monitor event and to process exit.
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { QemuMonitorEventListener } from '../../api/driver.js';
 import type { DomainDef } from '../../api/xml/domain/types.js';
 import { formatDomain } from '../../api/xml/domain/format.js';
 import { parseDomainXml } from '../../api/xml/domain/parse.js';
@@ -16,8 +17,9 @@ import type { QemuPaths } from './paths.js';
 import { QemuProcess, spawnQemu, type ProcessTimeouts } from './process.js';
 import { readStatus, removeStatus, statusFile, writeStatus } from './status.js';
 import {
-  CrashedReason, DomainList, PausedReason, QemuDomain, RunningReason, ShutdownReason, ShutoffReason, State,
+  CrashedReason, DomainList, PausedReason, QemuDomain, RunningReason, ShutdownReason, ShutoffReason, State, Taint,
 } from './domain-obj.js';
+import { attachedDomainXml, attachToPid } from './attach.js';
 
 export interface QemuDriverOptions {
   readonly paths: QemuPaths;
@@ -38,6 +40,8 @@ export function timeoutsFromEnv(env: Readonly<Record<string, string | undefined>
 
 export class QemuDriverState {
   readonly events = new EventBus();
+  /** Listeners of every domain's raw QMP events (the QEMU program's monitor events). */
+  readonly monitorListeners = new Set<QemuMonitorEventListener>();
   readonly list = new DomainList();
   private nextId = 1;
   private capsPromise: Promise<QemuCaps> | null = null;
@@ -218,6 +222,36 @@ export class QemuDriverState {
     this.lifecycle(dom, Lifecycle.STARTED, Detail.STARTED_BOOTED);
   }
 
+  /**
+   * virDomainQemuAttach: a QEMU started elsewhere becomes a running transient domain watched
+   * through its own QMP socket (destroy still ends it).
+   */
+  async adopt(pid: number): Promise<QemuDomain> {
+    const { guest, qmp } = await attachToPid(pid, { timeoutMs: this.opts.timeouts.connectMs });
+    // A QMP chardev serves one client at a time: the domain's process opens its own below.
+    await qmp.close().catch(() => undefined);
+    const id = this.nextId++;
+    const def = xmlParse(() => parseDomainXml(attachedDomainXml(guest, id)));
+    const { dom } = this.list.add(def, true);
+    const proc = new QemuProcess(pid, guest.qmpPath, join(this.paths.logDir, `${def.name}.log`), null, this.opts.timeouts);
+    proc.starting = false;
+    dom.proc = proc;
+    this.list.setId(dom, id);
+    dom.state = guest.running ? State.RUNNING : State.PAUSED;
+    dom.reason = guest.running ? RunningReason.UNKNOWN : PausedReason.UNKNOWN;
+    dom.taints.add(Taint.EXTERNAL_LAUNCH);
+    try {
+      await proc.reconnectMonitor(this.hooks(dom, proc));
+    } catch (e) {
+      dom.proc = null;
+      // Not ours: leave the process and its socket alone.
+      this.cleanupStopped(dom, ShutoffReason.FAILED, null);
+      throw internalError(`cannot reconnect to the monitor of QEMU process ${pid}: ${(e as Error).message}`);
+    }
+    this.saveStatus(dom);
+    return dom;
+  }
+
   saveStatus(dom: QemuDomain): void {
     const p = dom.proc;
     if (!p || p.isEnded) return;
@@ -245,6 +279,7 @@ export class QemuDriverState {
     }
     dom.state = State.SHUTOFF;
     dom.reason = reason;
+    dom.taints.clear();
     this.list.setId(dom, -1);
     if (!dom.persistent) this.list.remove(dom);
   }
@@ -283,10 +318,22 @@ export class QemuDriverState {
   private hooks(dom: QemuDomain, proc: QemuProcess): { onEvent(ev: QmpEvent): void; onEnd(): void } {
     return {
       onEvent: (ev) => {
-        if (dom.proc === proc) this.onMonitorEvent(dom, proc, ev);
+        if (dom.proc !== proc) return;
+        this.onMonitorEvent(dom, proc, ev);
+        this.forwardMonitorEvent(dom, ev);
       },
       onEnd: () => this.processEnded(dom, proc),
     };
+  }
+
+  private forwardMonitorEvent(dom: QemuDomain, ev: QmpEvent): void {
+    if (this.monitorListeners.size === 0) return;
+    // The parser turns a missing "data" into {}: treat that as none, as libvirt sends NULL then.
+    const details = Object.keys(ev.data).length > 0 ? JSON.stringify(ev.data) : null;
+    const msg = {
+      dom: dom.handle(), event: ev.event, seconds: BigInt(ev.timestamp.seconds), micros: ev.timestamp.microseconds, details,
+    };
+    for (const l of [...this.monitorListeners]) l(msg);
   }
 
   private onMonitorEvent(dom: QemuDomain, proc: QemuProcess, ev: QmpEvent): void {
@@ -310,6 +357,8 @@ export class QemuDriverState {
         return;
       }
       case 'SHUTDOWN': {
+        // QEMU repeats SHUTDOWN when our SIGTERM follows the guest's; libvirt ignores repeats.
+        if (dom.state === State.SHUTDOWN) return;
         proc.gotShutdown = true;
         const guest = data.guest;
         const detail = guest === true ? Detail.SHUTDOWN_GUEST : guest === false ? Detail.SHUTDOWN_HOST : Detail.SHUTDOWN_FINISHED;
