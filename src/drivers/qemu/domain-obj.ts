@@ -1,9 +1,9 @@
 // QEMU domain objects: definitions (live and persistent), run state with reason, id, and the
 // running process when there is one; and the list with O(1) lookups by uuid, name and id.
 import type { DomainDef } from '../../api/xml/domain/types.js';
+import { DomainObjList } from '../../api/domain-list.js';
 import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
 import { uuidBytes } from './uuid.js';
-import { operationFailed, operationInvalid } from './errors.js';
 import type { QemuProcess } from './process.js';
 
 /** virDomainState and the reasons this driver sets. */
@@ -73,65 +73,9 @@ export class QemuDomain {
   }
 }
 
-export class DomainList {
-  private readonly byUuid = new Map<string, QemuDomain>();
-  private readonly byName = new Map<string, QemuDomain>();
-  private readonly byId = new Map<number, QemuDomain>();
-
-  all(): IterableIterator<QemuDomain> {
-    return this.byUuid.values();
-  }
-
-  findByUuid(uuid: string): QemuDomain | undefined {
-    return this.byUuid.get(uuid);
-  }
-
-  findByName(name: string): QemuDomain | undefined {
-    return this.byName.get(name);
-  }
-
-  findById(id: number): QemuDomain | undefined {
-    return this.byId.get(id);
-  }
-
-  setId(dom: QemuDomain, id: number): void {
-    if (dom.id >= 0 && this.byId.get(dom.id) === dom) this.byId.delete(dom.id);
-    dom.id = id;
-    if (id >= 0) this.byId.set(id, dom);
-  }
-
-  remove(dom: QemuDomain): void {
-    if (this.byUuid.get(dom.uuid) === dom) this.byUuid.delete(dom.uuid);
-    if (this.byName.get(dom.name) === dom) this.byName.delete(dom.name);
-    if (dom.id >= 0 && this.byId.get(dom.id) === dom) this.byId.delete(dom.id);
-  }
-
-  /**
-   * virDomainObjListAdd: `live` installs the definition as the running one (create), refusing an
-   * active domain; otherwise it becomes the persistent definition.
-   */
-  add(def: DomainDef, live: boolean): { dom: QemuDomain; replaced: boolean } {
-    const existing = this.byUuid.get(def.uuid);
-    if (existing) {
-      if (existing.name !== def.name) {
-        throw operationFailed(`domain '${existing.name}' is already defined with uuid ${existing.uuid}`);
-      }
-      if (live) {
-        if (existing.active) throw operationInvalid(`domain '${existing.name}' is already active`);
-        if (existing.persistent) existing.newDef = existing.def;
-        existing.def = def;
-      } else if (existing.active) {
-        existing.newDef = def;
-      } else {
-        existing.def = def;
-      }
-      return { dom: existing, replaced: true };
-    }
-    const clash = this.byName.get(def.name);
-    if (clash) throw operationFailed(`domain '${def.name}' already exists with uuid ${clash.uuid}`);
-    const dom = new QemuDomain(def);
-    this.byUuid.set(def.uuid, dom);
-    this.byName.set(def.name, dom);
-    return { dom, replaced: false };
+/** The driver's domains, indexed by UUID, name and id (libvirt's domain object list). */
+export class DomainList extends DomainObjList<QemuDomain> {
+  constructor() {
+    super((def) => new QemuDomain(def));
   }
 }

@@ -2,12 +2,12 @@
 // run state with reason, ids, and lookups by uuid/name/id kept in Maps so listing stays
 // O(n) and lookups O(1).
 import type { DomainDef } from '../../api/xml/domain/types.js';
+import { DomainObjList } from '../../api/domain-list.js';
 import { formatDomain } from '../../api/xml/domain/format.js';
 import { parseDomainXml } from '../../api/xml/domain/parse.js';
 import { applyTestDomainDefaults } from './xml/domain-defaults.js';
 import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
 import { uuidBytes } from './util.js';
-import { operationFailed, operationInvalid, DOMAIN } from './errors.js';
 import type { SnapshotList } from './snapshots.js';
 
 /** virDomainState */
@@ -70,79 +70,9 @@ export function copyDef(def: DomainDef): DomainDef {
   return copy;
 }
 
-export class DomainList {
-  private readonly byUuid = new Map<string, DomainObj>();
-  private readonly byName = new Map<string, DomainObj>();
-  private readonly byId = new Map<number, DomainObj>();
-
-  all(): IterableIterator<DomainObj> {
-    return this.byUuid.values();
-  }
-
-  get size(): number {
-    return this.byUuid.size;
-  }
-
-  findByUuid(uuid: string): DomainObj | undefined {
-    return this.byUuid.get(uuid);
-  }
-
-  findByName(name: string): DomainObj | undefined {
-    return this.byName.get(name);
-  }
-
-  findById(id: number): DomainObj | undefined {
-    return this.byId.get(id);
-  }
-
-  /** Keeps the id index in step with a domain's id. */
-  setId(dom: DomainObj, id: number): void {
-    if (dom.id >= 0 && this.byId.get(dom.id) === dom) this.byId.delete(dom.id);
-    dom.id = id;
-    if (id >= 0) this.byId.set(id, dom);
-  }
-
-  /** Changes a domain's name, keeping the name index in step. */
-  rename(dom: DomainObj, name: string): void {
-    if (this.byName.get(dom.name) === dom) this.byName.delete(dom.name);
-    dom.def.name = name;
-    if (dom.newDef) dom.newDef.name = name;
-    this.byName.set(name, dom);
-  }
-
-  remove(dom: DomainObj): void {
-    this.byUuid.delete(dom.uuid);
-    if (this.byName.get(dom.name) === dom) this.byName.delete(dom.name);
-    if (dom.id >= 0 && this.byId.get(dom.id) === dom) this.byId.delete(dom.id);
-  }
-
-  /**
-   * virDomainObjListAdd. `live` installs the definition as the running one (create/restore),
-   * refusing an active domain; otherwise it becomes the persistent definition. Returns the
-   * object and whether it replaced an existing definition.
-   */
-  add(def: DomainDef, live: boolean): { dom: DomainObj; replaced: boolean } {
-    const existing = this.byUuid.get(def.uuid);
-    if (existing) {
-      if (existing.name !== def.name) {
-        throw operationFailed(`domain '${existing.name}' is already defined with uuid ${existing.uuid}`);
-      }
-      if (live) {
-        if (existing.active) throw operationInvalid(`domain '${existing.name}' is already active`, DOMAIN);
-        if (existing.persistent) existing.newDef = existing.def;
-        existing.def = def;
-      } else if (existing.active) {
-        existing.newDef = def;
-      } else {
-        existing.def = def;
-      }
-      return { dom: existing, replaced: true };
-    }
-    const clash = this.byName.get(def.name);
-    if (clash) throw operationFailed(`domain '${def.name}' already exists with uuid ${clash.uuid}`);
-    const dom = new DomainObj(def);
-    this.byUuid.set(def.uuid, dom);
-    this.byName.set(def.name, dom);
-    return { dom, replaced: false };
+/** The driver's domains, indexed by UUID, name and id (libvirt's domain object list). */
+export class DomainList extends DomainObjList<DomainObj> {
+  constructor() {
+    super((def) => new DomainObj(def));
   }
 }
