@@ -2,6 +2,7 @@
 import { DomainEventID } from '../../api/events.js';
 import type { DomainEvent } from '../../api/connection.js';
 import { asVirError, attempt, CliError, type Ctl, type Opts } from '../ctl.js';
+import { pumpEvents, stamp } from '../event-loop.js';
 import { domainOpt } from '../lookup.js';
 import { QEMU_COMMANDS } from './qemu.js';
 import type { CommandTable } from './types.js';
@@ -72,15 +73,6 @@ function eventText(ev: DomainEvent): string | null {
   return null;
 }
 
-function stamp(): string {
-  const t = new Date();
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())} ${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())}.${p(t.getMilliseconds(), 3)}${(() => {
-    const off = -t.getTimezoneOffset();
-    return `${off >= 0 ? '+' : '-'}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
-  })()}: `;
-}
-
 async function event(ctl: Ctl, o: Opts): Promise<void> {
   if (o.bool('list')) {
     ctl.print(EVENT_NAMES.map((n) => `${n}\n`).join(''));
@@ -102,45 +94,13 @@ async function event(ctl: Ctl, o: Opts): Promise<void> {
   const dom = o.has('domain') ? await domainOpt(ctl, o) : undefined;
   const loop = o.bool('loop');
   const stream = await attempt(ctl.connection.domainEvents({ domain: dom, events: ids }), 'failed to register event callback');
-  let count = 0;
-  let timedOut = false;
-  const deadline = timeout === undefined ? null : Date.now() + timeout * 1000;
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
-    void stream.close();
-  };
-  process.once('SIGINT', onSigint);
-  try {
-    for (;;) {
-      const wait = deadline === null ? null : deadline - Date.now();
-      if (wait !== null && wait <= 0) {
-        timedOut = true;
-        break;
-      }
-      let timer: NodeJS.Timeout | undefined;
-      const r = await Promise.race([
-        stream.next(),
-        new Promise<'timeout'>((res) => {
-          if (wait !== null) timer = setTimeout(() => res('timeout'), wait);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (r === 'timeout') {
-        timedOut = true;
-        break;
-      }
-      if (r.done) break;
-      const text = eventText(r.value);
-      if (text === null) continue;
-      ctl.print((o.bool('timestamp') ? stamp() : '') + text);
-      count++;
-      if (!loop) break;
-    }
-  } finally {
-    process.off('SIGINT', onSigint);
-    await stream.close().catch(() => undefined);
-  }
+  const timestamps = o.bool('timestamp');
+  const { count, timedOut, interrupted } = await pumpEvents(stream, { timeoutSec: timeout, loop }, (ev) => {
+    const text = eventText(ev);
+    if (text === null) return false;
+    ctl.print((timestamps ? stamp() : '') + text);
+    return true;
+  });
   if (timedOut && !interrupted) ctl.print('event loop timed out\n');
   ctl.printExtra(`events received: ${count}\n`);
   // A timed-out wait counts as a failure in virsh (exit code 1), with nothing more said.

@@ -1,6 +1,7 @@
 // virsh's QEMU commands (libvirt-qemu's API): monitor and agent passthrough, attach, QMP events.
 import { QemuAgentCommandTimeout } from '../../api/qemu.js';
 import { asVirError, CliError, type Ctl, type Opts } from '../ctl.js';
+import { pumpEvents, stamp } from '../event-loop.js';
 import { domainOpt } from '../lookup.js';
 import { formatJson, JsonSyntaxError, member, parseJson, reformatJson, type JsonNode } from './qemu-json.js';
 import type { CommandTable } from './types.js';
@@ -111,15 +112,6 @@ async function qemuAgentCommand(ctl: Ctl, o: Opts): Promise<void> {
   ctl.print(`${o.bool('pretty') ? (reformatJson(result) ?? result) : result}\n`);
 }
 
-/** virTimeStringNowRaw's form plus virsh's ": " (local time with its UTC offset). */
-function stamp(): string {
-  const t = new Date();
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  const off = -t.getTimezoneOffset();
-  const zone = `${off >= 0 ? '+' : '-'}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
-  return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())} ${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())}.${p(t.getMilliseconds(), 3)}${zone}: `;
-}
-
 async function qemuMonitorEvent(ctl: Ctl, o: Opts): Promise<void> {
   const timeout = o.int('timeout');
   // virsh wants a positive number of seconds that still fits in milliseconds.
@@ -134,47 +126,17 @@ async function qemuMonitorEvent(ctl: Ctl, o: Opts): Promise<void> {
   const stream = await ctl.connection
     .qemuMonitorEvents({ domain, event, regex: o.bool('regex'), nocase: o.bool('no-case') })
     .catch(libvirtOnly);
-  let count = 0;
-  let timedOut = false;
-  const deadline = timeout === undefined ? null : Date.now() + timeout * 1000;
-  const onSigint = () => void stream.close();
-  process.once('SIGINT', onSigint);
-  try {
-    for (;;) {
-      const wait = deadline === null ? null : deadline - Date.now();
-      if (wait !== null && wait <= 0) {
-        timedOut = true;
-        break;
-      }
-      let timer: NodeJS.Timeout | undefined;
-      const r = await Promise.race([
-        stream.next(),
-        new Promise<'timeout'>((res) => {
-          if (wait !== null) timer = setTimeout(() => res('timeout'), wait);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (r === 'timeout') {
-        timedOut = true;
-        break;
-      }
-      if (r.done) break;
-      const ev = r.value;
-      // virsh's pretty form here keeps the generator's final newline.
-      const reformatted = pretty && ev.details !== null ? reformatJson(ev.details) : null;
-      const details = ev.details === null ? '<null>' : reformatted !== null ? `${reformatted}\n` : ev.details;
-      ctl.print(
-        timestamps
-          ? `${stamp()}event ${ev.event} for domain '${ev.domain.name}': ${details}\n`
-          : `event ${ev.event} at ${ev.seconds}.${String(ev.micros).padStart(6, '0')} for domain '${ev.domain.name}': ${details}\n`,
-      );
-      count++;
-      if (!loop) break;
-    }
-  } finally {
-    process.off('SIGINT', onSigint);
-    await stream.close().catch(() => undefined);
-  }
+  const { count, timedOut } = await pumpEvents(stream, { timeoutSec: timeout, loop }, (ev) => {
+    // virsh's pretty form here keeps the generator's final newline.
+    const reformatted = pretty && ev.details !== null ? reformatJson(ev.details) : null;
+    const details = ev.details === null ? '<null>' : reformatted !== null ? `${reformatted}\n` : ev.details;
+    ctl.print(
+      timestamps
+        ? `${stamp()}event ${ev.event} for domain '${ev.domain.name}': ${details}\n`
+        : `event ${ev.event} at ${ev.seconds}.${String(ev.micros).padStart(6, '0')} for domain '${ev.domain.name}': ${details}\n`,
+    );
+    return true;
+  });
   // Unlike `event`, both lines show even under -q.
   if (timedOut) ctl.print('event loop timed out\n');
   ctl.print(`events received: ${count}\n`);
