@@ -10,9 +10,11 @@ import type { CommandTable } from './types.js';
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-const netOpt = (ctl: Ctl, o: Opts) => networkByText(ctl, o.string('network')!);
-
-async function netList(ctl: Ctl, o: Opts): Promise<void> {
+/**
+ * net-list and pool-list filters as list-all flags. Both families share the bit layout:
+ * INACTIVE 1, ACTIVE 2, PERSISTENT 4, TRANSIENT 8, AUTOSTART 16, NO_AUTOSTART 32; active by default.
+ */
+function stateFlags(o: Opts): number {
   let flags = 0;
   if (o.bool('inactive')) flags |= 1;
   if (o.bool('all')) flags |= 3;
@@ -21,11 +23,24 @@ async function netList(ctl: Ctl, o: Opts): Promise<void> {
   if (o.bool('transient')) flags |= 8;
   if (o.bool('autostart')) flags |= 16;
   if (o.bool('no-autostart')) flags |= 32;
+  return flags;
+}
+
+/** --name / --uuid: one line per object instead of the table. Returns false when neither was given. */
+function printNamesOrUuids(ctl: Ctl, o: Opts, items: ReadonlyArray<{ name: string; uuid: string }>): boolean {
+  const name = o.bool('name');
+  const uuid = o.bool('uuid');
+  if (!name && !uuid) return false;
+  ctl.print(items.map((x) => `${uuid ? x.uuid : ''}${uuid && name ? ' ' : ''}${name ? x.name : ''}\n`).join(''));
+  return true;
+}
+
+const netOpt = (ctl: Ctl, o: Opts) => networkByText(ctl, o.string('network')!);
+
+async function netList(ctl: Ctl, o: Opts): Promise<void> {
+  const flags = stateFlags(o);
   const nets = (await attempt(ctl.connection.listAllNetworks(flags), 'Failed to list networks')).sort(byName);
-  if (o.bool('name') || o.bool('uuid')) {
-    ctl.print(nets.map((n) => `${o.bool('uuid') ? n.uuid : ''}${o.bool('uuid') && o.bool('name') ? ' ' : ''}${o.bool('name') ? n.name : ''}\n`).join(''));
-    return;
-  }
+  if (printNamesOrUuids(ctl, o, nets)) return;
   const rows: string[][] = [];
   for (const n of nets) {
     rows.push([n.name, (await n.isActive()) ? 'active' : 'inactive', yesNo(await n.autostart()), yesNo(await n.isPersistent())]);
@@ -82,19 +97,9 @@ const poolOpt = (ctl: Ctl, o: Opts) => poolByText(ctl, o.string('pool')!);
 const POOL_STATES = ['inactive', 'building', 'running', 'degraded', 'inaccessible'];
 
 async function poolList(ctl: Ctl, o: Opts): Promise<void> {
-  let flags = 0;
-  if (o.bool('inactive')) flags |= 1;
-  if (o.bool('all')) flags |= 3;
-  if (!(flags & 3)) flags |= 2;
-  if (o.bool('persistent')) flags |= 4;
-  if (o.bool('transient')) flags |= 8;
-  if (o.bool('autostart')) flags |= 16;
-  if (o.bool('no-autostart')) flags |= 32;
+  const flags = stateFlags(o);
   const pools = (await attempt(ctl.connection.listAllStoragePools(flags), 'Failed to list pools')).sort(byName);
-  if (o.bool('name') || o.bool('uuid')) {
-    ctl.print(pools.map((p) => `${o.bool('uuid') ? p.uuid : ''}${o.bool('uuid') && o.bool('name') ? ' ' : ''}${o.bool('name') ? p.name : ''}\n`).join(''));
-    return;
-  }
+  if (printNamesOrUuids(ctl, o, pools)) return;
   const details = o.bool('details');
   const rows: string[][] = [];
   for (const p of pools) {
