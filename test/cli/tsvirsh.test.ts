@@ -71,6 +71,7 @@ const SCENARIOS: Record<string, string[][]> = {
     ['net-define', NET], ['net-list', '--all'], ['net-info', 'n2'], ['net-start', 'n2'], ['net-list'], ['net-destroy', 'n2'],
     ['net-undefine', 'n2'], ['net-list', '--all'], ['net-autostart', 'default'], ['net-list', '--autostart'], ['net-name', '0a5a8e2c-44a4-4a5e-9d3b-8f1e2d3c4b5a'],
     ['net-autostart', '--disable', 'default'], ['net-name', 'nosuch'],
+    ['net-list', '--all', '--name'], ['net-list', '--uuid'], ['net-list', '--name', '--uuid'], ['net-list', '--table', '--name'],
   ],
   storage: [
     ['pool-list'], ['pool-list', '--all', '--details'], ['pool-info', 'default-pool'], ['pool-dumpxml', 'default-pool'],
@@ -79,6 +80,7 @@ const SCENARIOS: Record<string, string[][]> = {
     ['vol-path', 't1.img', '--pool', 'default-pool'], ['pool-info', 'default-pool'], ['vol-delete', 't1.img', '--pool', 'default-pool'],
     ['vol-list', 'default-pool'], ['vol-info', 'x', '--pool', 'default-pool'], ['pool-destroy', 'default-pool'], ['pool-list', '--all', '--details'],
     ['pool-start', 'default-pool'], ['pool-autostart', 'default-pool'],
+    ['pool-list', '--all', '--name'], ['pool-list', '--uuid', '--name'], ['pool-list', '--uuid'], ['pool-list', '--name', '--details'],
   ],
   interfaces: [['iface-list'], ['iface-list', '--all'], ['iface-dumpxml', 'eth1'], ['iface-mac', 'eth1'], ['iface-name', 'aa:bb:cc:dd:ee:ff'], ['iface-name', '00:11:22:33:44:55']],
   errors: [

@@ -26,18 +26,24 @@ function stateFlags(o: Opts): number {
   return flags;
 }
 
-/** --name / --uuid: one line per object instead of the table. Returns false when neither was given. */
-function printNamesOrUuids(ctl: Ctl, o: Opts, items: ReadonlyArray<{ name: string; uuid: string }>): boolean {
+/**
+ * --name / --uuid: one line per object instead of the table. Returns false when neither was given.
+ * pool-list pads names to 20 columns (virsh prints them with %-20s); net-list does not.
+ */
+function printNamesOrUuids(ctl: Ctl, o: Opts, items: ReadonlyArray<{ name: string; uuid: string }>, nameWidth = 0): boolean {
   const name = o.bool('name');
   const uuid = o.bool('uuid');
   if (!name && !uuid) return false;
-  ctl.print(items.map((x) => `${uuid ? x.uuid : ''}${uuid && name ? ' ' : ''}${name ? x.name : ''}\n`).join(''));
+  ctl.print(items.map((x) => `${uuid ? x.uuid : ''}${uuid && name ? ' ' : ''}${name ? x.name.padEnd(nameWidth) : ''}\n`).join(''));
   return true;
 }
 
 const netOpt = (ctl: Ctl, o: Opts) => networkByText(ctl, o.string('network')!);
 
 async function netList(ctl: Ctl, o: Opts): Promise<void> {
+  if (['table', 'name', 'uuid'].filter((k) => o.bool(k)).length > 1) {
+    throw new CliError('Only one argument from --table, --name and --uuid may be specified.');
+  }
   const flags = stateFlags(o);
   const nets = (await attempt(ctl.connection.listAllNetworks(flags), 'Failed to list networks')).sort(byName);
   if (printNamesOrUuids(ctl, o, nets)) return;
@@ -99,7 +105,8 @@ const POOL_STATES = ['inactive', 'building', 'running', 'degraded', 'inaccessibl
 async function poolList(ctl: Ctl, o: Opts): Promise<void> {
   const flags = stateFlags(o);
   const pools = (await attempt(ctl.connection.listAllStoragePools(flags), 'Failed to list pools')).sort(byName);
-  if (printNamesOrUuids(ctl, o, pools)) return;
+  if (o.bool('details') && o.bool('name')) throw new CliError('Options --details and --name are mutually exclusive');
+  if (printNamesOrUuids(ctl, o, pools, 20)) return;
   const details = o.bool('details');
   const rows: string[][] = [];
   for (const p of pools) {
