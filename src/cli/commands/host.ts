@@ -110,7 +110,7 @@ async function event(ctl: Ctl, o: Opts): Promise<void> {
 async function console_(ctl: Ctl, o: Opts): Promise<void> {
   await domainOpt(ctl, o);
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw new CliError('Cannot run interactive console without a controlling TTY');
-  // Needs client-side streams in the remote driver (DOMAIN_OPEN_CONSOLE); not wired yet.
+  // Domain.openConsole() exists in the API; a terminal relay (raw mode, Ctrl-] to leave) is still to write.
   throw new CliError('this function is not supported by the connection driver: virDomainOpenConsole');
 }
 
