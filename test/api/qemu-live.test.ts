@@ -10,9 +10,7 @@ import { connect } from '../../src/connect.js';
 import type { QmpClient } from '../../src/qmp/index.js';
 import { libvirtdSkipReason, startLibvirtd, type Libvirtd } from '../harness/libvirtd.js';
 import { runVirsh } from '../harness/run.js';
-import { Ctl } from '../../src/cli/ctl.js';
-import { argvTokens, parseCommands } from '../../src/cli/parse.js';
-import { openConnection, runLine } from '../../src/cli/shell.js';
+import { tsvirsh } from '../harness/tsvirsh.js';
 
 const NAME = 'tsvirt-qemu-api';
 const XML = `<domain type='qemu'>
@@ -26,20 +24,6 @@ const XML = `<domain type='qemu'>
 
 /** libvirt numbers its monitor commands: the only part of a reply that differs run to run. */
 const sameIds = (s: string) => s.replace(/"libvirt-\d+"/g, '"libvirt-N"');
-
-/** tsvirsh in-process (as its main() runs one command line): spawning it per case is too slow. */
-async function tsvirsh(uri: string, args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  let stdout = '';
-  let stderr = '';
-  const ctl = new Ctl({ out: (t) => (stdout += t), err: (t) => (stderr += t) });
-  try {
-    await openConnection(ctl, uri, false);
-    const ok = await runLine(ctl, parseCommands(argvTokens(args)));
-    return { stdout, stderr, code: ok ? 0 : 1 };
-  } finally {
-    await ctl.conn?.close();
-  }
-}
 
 describe('QEMU API against libvirtd', { skip: libvirtdSkipReason() }, () => {
   let real: Libvirtd;

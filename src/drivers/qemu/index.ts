@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { consoleMethods } from './console.js';
 import { domainMethods } from './domains.js';
 import { internalError } from './errors.js';
-import { qemuPaths } from './paths.js';
+import { QemuDiscovery, discoveryEnabled, withDiscovery } from './discover.js';
+import { qemuConf, qemuPaths } from './paths.js';
 import { qemuApiMethods } from './qemu-api.js';
 import { QemuDriverState, timeoutsFromEnv } from './state.js';
 import { StorageDirStore } from './storage/dir-pool.js';
@@ -29,7 +30,8 @@ export function qemuDriverState(opts: { autostart?: boolean } = {}): Promise<{ s
     // Pools live beside the domain definitions (<config dir>/storage), shared by every connection.
     const storage = new StorageDirStore(join(state.paths.configDir, 'storage')).methods();
     const methods: DriverMethods = { ...storage, ...consoleMethods(state), ...domainMethods(state), qemu: qemuApiMethods(state) };
-    return { state, methods };
+    if (!discoveryEnabled(qemuConf(isPrivileged()))) return { state, methods };
+    return { state, methods: withDiscovery(methods, new QemuDiscovery(state)) };
   })();
   shared.catch(() => (shared = null));
   return shared;

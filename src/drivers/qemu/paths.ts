@@ -28,7 +28,7 @@ export function qemuPaths(privileged: boolean, env: Env = process.env): QemuPath
   const base = privileged
     ? { config: '/etc/tsvirt/qemu', state: '/run/tsvirt/qemu', log: '/var/log/tsvirt/qemu', cache: '/var/cache/tsvirt/qemu' }
     : sessionBase(env);
-  const conf = readConf(env.TSVIRT_QEMU_CONF ?? join(privileged ? '/etc/tsvirt' : join(base.config, '..'), 'qemu.conf'));
+  const conf = qemuConf(privileged, env);
   const configDir = env.TSVIRT_QEMU_CONFIG_DIR ?? conf.get('config_dir') ?? base.config;
   return {
     configDir,
@@ -38,6 +38,12 @@ export function qemuPaths(privileged: boolean, env: Env = process.env): QemuPath
     cacheDir: env.TSVIRT_QEMU_CACHE_DIR ?? conf.get('cache_dir') ?? base.cache,
     binary: env.TSVIRT_QEMU_BINARY ?? conf.get('emulator') ?? '/usr/bin/qemu-system-x86_64',
   };
+}
+
+/** The driver's qemu.conf-like settings (TSVIRT_QEMU_CONF, else beside the config directory). */
+export function qemuConf(privileged: boolean, env: Env = process.env): Map<string, string> {
+  const base = privileged ? '/etc/tsvirt' : join(sessionBase(env).config, '..');
+  return readConf(env.TSVIRT_QEMU_CONF ?? join(base, 'qemu.conf'));
 }
 
 /** `key = "value"` lines in libvirt's config syntax; # comments; a missing file is empty. */

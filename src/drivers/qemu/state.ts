@@ -226,10 +226,14 @@ export class QemuDriverState {
    * virDomainQemuAttach: a QEMU started elsewhere becomes a running transient domain watched
    * through its own QMP socket (destroy still ends it).
    */
-  async adopt(pid: number): Promise<QemuDomain> {
-    const { guest, qmp } = await attachToPid(pid, { timeoutMs: this.opts.timeouts.connectMs });
+  async adopt(pid: number, opts: { timeoutMs?: number; onlyNew?: boolean } = {}): Promise<QemuDomain> {
+    const { guest, qmp } = await attachToPid(pid, { timeoutMs: opts.timeoutMs ?? this.opts.timeouts.connectMs });
     // A QMP chardev serves one client at a time: the domain's process opens its own below.
     await qmp.close().catch(() => undefined);
+    // Discovery never takes over a name or UUID the driver already knows.
+    if (opts.onlyNew && (this.list.findByUuid(guest.uuid) || this.list.findByName(guest.name))) {
+      throw internalError(`QEMU process ${pid} clashes with domain '${guest.name}'`);
+    }
     const id = this.nextId++;
     const def = xmlParse(() => parseDomainXml(attachedDomainXml(guest, id)));
     const { dom } = this.list.add(def, true);

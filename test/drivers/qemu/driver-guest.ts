@@ -33,6 +33,8 @@ export function qemuEnv(base: string): Record<string, string> {
     TSVIRT_QEMU_STATE_DIR: join(base, 'run'),
     TSVIRT_QEMU_LOG_DIR: join(base, 'log'),
     TSVIRT_QEMU_CACHE_DIR: join(tmpdir(), 'tsvirt-test-qemu-caps'),
+    // Tests run side by side: one daemon must not adopt another test's hand-started QEMU.
+    TSVIRT_QEMU_DISCOVER: '0',
   };
 }
 

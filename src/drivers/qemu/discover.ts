@@ -1,0 +1,94 @@
+// Discovery of QEMU processes started by hand: before the driver answers a listing, it looks for
+// QEMU processes with a QMP unix socket that no domain of ours owns and adopts them as running
+// transient domains (tainted "externally launched"), so they show up in `list` and can be managed.
+// QEMUs run by a daemon (ours or libvirtd, known by their monitor socket's name) are left alone. Switched off with TSVIRT_QEMU_DISCOVER=0 or
+// `discover_external = "0"` in the driver's qemu.conf.
+import { readFileSync } from 'node:fs';
+import type { DriverMethod, DriverMethods } from '../../api/driver.js';
+import { findQemuProcesses, type QemuProcess } from './attach.js';
+import type { QemuDriverState } from './state.js';
+
+/** Procedures whose answer should include freshly discovered guests. */
+const LISTING = ['CONNECT_LIST_ALL_DOMAINS', 'CONNECT_NUM_OF_DOMAINS', 'CONNECT_LIST_DOMAINS', 'DOMAIN_LOOKUP_BY_NAME', 'DOMAIN_LOOKUP_BY_ID'] as const;
+
+/** Scans at most this often; a listing right after another reuses the last scan. */
+const MIN_INTERVAL_MS = 1000;
+/** A QMP socket held by another client never greets: give up on it quickly. */
+const CONNECT_TIMEOUT_MS = 1500;
+
+export class QemuDiscovery {
+  /** "pid:starttime" of processes tried already, adopted or not: each process is tried once. */
+  private readonly tried = new Set<string>();
+  private lastScan = 0;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly state: QemuDriverState) {}
+
+  /** One scan at a time; callers arriving during a scan wait for it. */
+  scan(): Promise<void> {
+    if (this.running) return this.running;
+    if (Date.now() - this.lastScan < MIN_INTERVAL_MS) return Promise.resolve();
+    this.running = this.scanOnce().finally(() => {
+      this.lastScan = Date.now();
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async scanOnce(): Promise<void> {
+    const owned = new Set<number>();
+    for (const d of this.state.list.all()) if (d.proc) owned.add(d.proc.pid);
+    const candidates = findQemuProcesses().filter((p) => p.qmpPath !== null && !owned.has(p.pid) && !daemonManaged(p));
+    for (const p of candidates) {
+      const key = `${p.pid}:${startTime(p.pid)}`;
+      if (this.tried.has(key)) continue;
+      this.tried.add(key);
+      // A failure (socket busy, process gone, name taken) leaves the process alone for good.
+      await this.state.adopt(p.pid, { timeoutMs: CONNECT_TIMEOUT_MS, onlyNew: true }).catch(() => undefined);
+    }
+    // Forget processes that are gone, so the set stays as small as the process table.
+    const alive = new Set(findQemuProcesses().map((p) => `${p.pid}:${startTime(p.pid)}`));
+    for (const k of this.tried) if (!alive.has(k)) this.tried.delete(k);
+  }
+}
+
+/** Whether discovery is on: TSVIRT_QEMU_DISCOVER wins over the driver config; default on. */
+export function discoveryEnabled(conf: ReadonlyMap<string, string>, env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  const v = env.TSVIRT_QEMU_DISCOVER ?? conf.get('discover_external') ?? '1';
+  return !/^(0|no|off|false)$/i.test(v);
+}
+
+/** The methods with a discovery scan in front of every listing and name/id lookup. */
+export function withDiscovery(methods: DriverMethods, discovery: QemuDiscovery): DriverMethods {
+  const out: DriverMethods = { ...methods };
+  for (const name of LISTING) wrap(out, name, discovery);
+  return out;
+}
+
+function wrap<K extends (typeof LISTING)[number]>(methods: DriverMethods, name: K, discovery: QemuDiscovery): void {
+  const inner = methods[name] as DriverMethod<K> | undefined;
+  if (!inner) return;
+  const wrapped: DriverMethod<K> = async (args, ctx) => {
+    await discovery.scan();
+    return inner(args, ctx);
+  };
+  (methods as Partial<Record<K, DriverMethod<K>>>)[name] = wrapped;
+}
+
+/**
+ * A daemon's guest: the monitor socket is named as tsvirtd (<state>/domain-ID-NAME.monitor) or
+ * libvirtd (.../domain-ID-NAME/monitor.sock) names it. Its monitor belongs to that daemon.
+ */
+function daemonManaged(p: QemuProcess): boolean {
+  return /\/domain-\d+-[^/]*(\.monitor|\/monitor\.sock)$/.test(p.qmpPath ?? '');
+}
+
+/** Field 22 of /proc/PID/stat: tells a reused pid from the process tried before. */
+function startTime(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
