@@ -38,7 +38,7 @@ export function libvirtdConf(c: DaemonConfigInput): string {
  * Lines appended to the private qemu.conf. virtlogd is not running, so QEMU output goes to plain files;
  * no security driver, so the result does not depend on whether the host has AppArmor/SELinux enabled.
  */
-export const QEMU_CONF_EXTRA = '\n# tsvirt test harness\nstdio_handler = "file"\nsecurity_driver = "none"\n';
+export const QEMU_CONF_EXTRA = '\n# tsvirt test harness\nstdio_handler = "file"\nsecurity_driver = "none"\nuser = "root"\ngroup = "root"\n';
 
 /** Directories that would collide between daemons (pid files, driver state), each replaced by a private tmpfs. */
 export const PRIVATE_DIRS = ['/run/libvirt', '/var/lib/libvirt', '/var/cache/libvirt', '/var/log/libvirt'] as const;
