@@ -3,7 +3,7 @@
 // at a time), next to QEMU's own start (spawn -S, QMP greeting, cont) as the floor; and the
 // daemon's resident memory before and after the cycles.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { libvirtdUnavailableReason, startLibvirtd, type Libvirtd } from '../test/harness/libvirtd.js';
@@ -13,15 +13,19 @@ import { guestXml, killGuestsIn, qemuEnv, QEMU_BIN } from '../test/drivers/qemu/
 import { connect, ConnectError } from '../src/qmp/index.js';
 import { fmt, table } from './stats.js';
 
-/** libvirtd's define alone takes ~30 s here (it re-probes its emulators), so it gets fewer cycles. */
-const CYCLES = Number(process.env.TSVIRT_BENCH_QEMU_CYCLES ?? 20);
-const LIBVIRTD_CYCLES = Number(process.env.TSVIRT_BENCH_QEMU_LIBVIRTD_CYCLES ?? 3);
+const CYCLES = Number(process.env.TSVIRT_BENCH_QEMU_CYCLES ?? 200);
+/** Cycles before memory is first sampled: V8 compiles and sizes its heap during the first ones. */
+const WARMUP = Number(process.env.TSVIRT_BENCH_QEMU_WARMUP ?? 20);
+/** libvirtd is slower per cycle, so it runs fewer. */
+const LIBVIRTD_CYCLES = Number(process.env.TSVIRT_BENCH_QEMU_LIBVIRTD_CYCLES ?? 20);
 
 /** One python process runs a warm-up then n timed cycles and prints per-phase ms as JSON. */
 const DRIVER = `
 import libvirt, sys, time, json
 c = libvirt.open(sys.argv[1]); xml = open(sys.argv[2]).read(); n = int(sys.argv[3])
 d = c.defineXML(xml); d.undefine()  # warm-up: libvirtd probes its emulators on the first define
+for i in range(int(sys.argv[4])):
+    d = c.defineXML(xml); d.create(); d.destroy(); d.undefine()
 print('ready', flush=True); sys.stdin.readline()
 out = {'define': [], 'start': [], 'destroy': [], 'undefine': []}
 for i in range(n):
@@ -42,16 +46,15 @@ function median(xs: number[]): number {
 }
 
 /** Runs the cycles; `between` runs after the warm-up (to sample memory). */
-function drive(uri: string, xmlFile: string, cycles: number, between: () => void): Promise<Phases> {
+function drive(uri: string, xmlFile: string, cycles: number, warmup: number, between: () => Promise<void>): Promise<Phases> {
   return new Promise((resolve, reject) => {
-    const py = spawn(SYSTEM_PYTHON, ['-c', DRIVER, uri, xmlFile, String(cycles)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const py = spawn(SYSTEM_PYTHON, ['-c', DRIVER, uri, xmlFile, String(cycles), String(warmup)], { stdio: ['pipe', 'pipe', 'inherit'] });
     let buf = '';
     py.stdout.on('data', (b: Buffer) => {
       buf += b.toString();
       if (buf.startsWith('ready\n') && !buf.includes('{')) {
-        between();
         buf = '';
-        py.stdin.write('\n');
+        between().then(() => py.stdin.write('\n'), reject);
       }
     });
     py.on('error', reject);
@@ -85,6 +88,63 @@ async function qemuFloorMs(dir: string): Promise<number> {
   return median(times);
 }
 
+/** First and last RSS, range, and the least-squares trend over the run expressed per cycle. */
+function rssLine(samples: Array<[number, number]>): string {
+  const n = samples.length;
+  const mt = samples.reduce((a, [t]) => a + t, 0) / n;
+  const mr = samples.reduce((a, [, r]) => a + r, 0) / n;
+  const cov = samples.reduce((a, [t, r]) => a + (t - mt) * (r - mr), 0);
+  const vt = samples.reduce((a, [t]) => a + (t - mt) ** 2, 0);
+  const span = samples[n - 1]![0];
+  const perCycle = ((cov / vt) * span) / CYCLES;
+  const rs = samples.map(([, r]) => r);
+  return `tsvirtd RSS over ${CYCLES} cycles after ${WARMUP} warm-up: ${rs[0]} -> ${rs[n - 1]} KiB (range ${Math.min(...rs)}-${Math.max(...rs)}), trend ${fmt(perCycle)} KiB/cycle`;
+}
+
+/**
+ * Signals tsvirtd to write a heap snapshot and sums its nodes' own sizes: data (objects, strings,
+ * buffers) apart from code, which V8's JIT compiles and flushes on its own schedule.
+ */
+async function liveHeapBytes(pid: number, snapDir: string): Promise<{ data: number; code: number }> {
+  const before = new Set(readdirSync(snapDir));
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const file = readdirSync(snapDir).find((f) => !before.has(f));
+    if (!file) continue;
+    let snap: HeapSnapshot;
+    try {
+      snap = JSON.parse(readFileSync(join(snapDir, file), 'utf8')) as HeapSnapshot;
+    } catch {
+      continue; // still being written
+    }
+    const { node_fields: fields, node_types: types } = snap.snapshot.meta;
+    const size = fields.indexOf('self_size');
+    const type = fields.indexOf('type');
+    const codeType = types[0]!.indexOf('code');
+    const sum = { data: 0, code: 0 };
+    for (let j = 0; j < snap.nodes.length; j += fields.length) {
+      if (snap.nodes[j + type] === codeType) sum.code += snap.nodes[j + size]!;
+      else sum.data += snap.nodes[j + size]!;
+    }
+    rmSync(join(snapDir, file));
+    return sum;
+  }
+  throw new Error('tsvirtd wrote no heap snapshot');
+}
+
+interface HeapSnapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+  nodes: number[];
+}
+
+function heapLine(a: { data: number; code: number }, b: { data: number; code: number }): string {
+  const kib = (x: number) => fmt(x / 1024);
+  const per = (x: number, y: number) => fmt((y - x) / 1024 / CYCLES, 2);
+  return `tsvirtd live heap after full GC: data ${kib(a.data)} -> ${kib(b.data)} KiB (${per(a.data, b.data)} KiB/cycle, target 0); ` +
+    `JIT code ${kib(a.code)} -> ${kib(b.code)} KiB (${per(a.code, b.code)} KiB/cycle)`;
+}
+
 export async function benchQemu(): Promise<string> {
   const why = libvirtdUnavailableReason();
   if (why) return `qemu: skipped (${why})`;
@@ -92,15 +152,33 @@ export async function benchQemu(): Promise<string> {
   const xmlFile = join(dir, 'guest.xml');
   writeFileSync(xmlFile, guestXml({ name: 'bench-guest' }));
   Object.assign(process.env, qemuEnv(join(dir, 'tsvirt')));
-  const results: Array<{ name: string; p: Phases; rss?: [number, number] }> = [];
+  const results: Array<{ name: string; p: Phases; rss?: Array<[number, number]>; heap?: Array<{ data: number; code: number }> }> = [];
   try {
     const floor = await qemuFloorMs(dir);
-    for (const [name, start] of [['tsvirtd', () => startTsvirtd()], ['libvirtd', () => startLibvirtd()]] as const) {
+    // SIGUSR2 makes tsvirtd write a heap snapshot, taken after a full GC: its size is the live heap.
+    const snapDir = join(dir, 'heap');
+    mkdirSync(snapDir);
+    const startOurs = (): Promise<Libvirtd> => {
+      const saved = process.env.TSVIRTD_NODE_FLAGS;
+      process.env.TSVIRTD_NODE_FLAGS = `${saved ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapDir}`;
+      return startTsvirtd().finally(() => (process.env.TSVIRTD_NODE_FLAGS = saved));
+    };
+    for (const [name, start] of [['tsvirtd', startOurs], ['libvirtd', () => startLibvirtd()]] as const) {
       const d: Libvirtd = await start();
       try {
-        let before = NaN;
-        const p = await drive(d.uri('qemu'), xmlFile, name === 'tsvirtd' ? CYCLES : LIBVIRTD_CYCLES, () => (before = rssKiB(d.pid)));
-        results.push({ name, p, ...(name === 'tsvirtd' ? { rss: [before, rssKiB(d.pid)] as [number, number] } : {}) });
+        const ours = name === 'tsvirtd';
+        // RSS sampled every 100 ms while the timed cycles run; the trend, not two points, tells growth.
+        const samples: Array<[number, number]> = [];
+        let timer: NodeJS.Timeout | undefined;
+        const heap: Array<{ data: number; code: number }> = [];
+        const p = await drive(d.uri('qemu'), xmlFile, ours ? CYCLES : LIBVIRTD_CYCLES, ours ? WARMUP : 0, async () => {
+          if (ours) heap.push(await liveHeapBytes(d.pid, snapDir));
+          const t0 = performance.now();
+          samples.push([0, rssKiB(d.pid)]);
+          timer = setInterval(() => samples.push([performance.now() - t0, rssKiB(d.pid)]), 100);
+        }).finally(() => clearInterval(timer));
+        if (ours) heap.push(await liveHeapBytes(d.pid, snapDir));
+        results.push({ name, p, ...(ours ? { rss: samples, heap } : {}) });
       } finally {
         await d.stop();
       }
@@ -114,11 +192,13 @@ export async function benchQemu(): Promise<string> {
     const [ours, theirs] = results;
     const ratio = ours && theirs ? median(ours.p.start) / median(theirs.p.start) : NaN;
     const rss = ours?.rss;
+    const heap = ours?.heap;
     return [
       `qemu: define+start+destroy+undefine cycles (tsvirtd ${CYCLES}, libvirtd ${LIBVIRTD_CYCLES}), diskless 64 MiB TCG guest (medians); QEMU floor ${fmt(floor)} ms`,
       table(rows),
       `start ratio tsvirtd/libvirtd: ${fmt(ratio, 2)} (target <= 0.8)`,
-      rss ? `tsvirtd RSS: ${rss[0]} KiB after warm-up, ${rss[1]} KiB after ${CYCLES} cycles (${fmt((rss[1] - rss[0]) / CYCLES)} KiB/cycle)` : '',
+      rss && rss.length > 2 ? rssLine(rss) : '',
+      heap && heap.length === 2 ? heapLine(heap[0]!, heap[1]!) : '',
     ].join('\n');
   } finally {
     killGuestsIn(join(dir, 'tsvirt'));
