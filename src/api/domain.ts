@@ -147,6 +147,28 @@ export class Domain {
     else await this.core.call('DOMAIN_UNDEFINE_FLAGS', { dom: this.dom, flags }, o);
   }
 
+  /** Hot-plugs or defines a device (virDomainAttachDevice without flags, virDomainAttachDeviceFlags with). */
+  async attachDevice(xml: string, flags?: number, o?: CallOptions): Promise<void> {
+    if (flags === undefined) await this.core.call('DOMAIN_ATTACH_DEVICE', { dom: this.dom, xml }, o);
+    else await this.core.call('DOMAIN_ATTACH_DEVICE_FLAGS', { dom: this.dom, xml, flags }, o);
+  }
+
+  /** Removes the device `xml` describes (virDomainDetachDevice / virDomainDetachDeviceFlags). */
+  async detachDevice(xml: string, flags?: number, o?: CallOptions): Promise<void> {
+    if (flags === undefined) await this.core.call('DOMAIN_DETACH_DEVICE', { dom: this.dom, xml }, o);
+    else await this.core.call('DOMAIN_DETACH_DEVICE_FLAGS', { dom: this.dom, xml, flags }, o);
+  }
+
+  /** Removes the device with the alias `alias` (virDomainDetachDeviceAlias). */
+  async detachDeviceAlias(alias: string, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_DETACH_DEVICE_ALIAS', { dom: this.dom, alias, flags }, o);
+  }
+
+  /** Changes a device in place (virDomainUpdateDeviceFlags). */
+  async updateDevice(xml: string, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_UPDATE_DEVICE_FLAGS', { dom: this.dom, xml, flags }, o);
+  }
+
   async autostart(o?: CallOptions): Promise<boolean> {
     return (await this.core.call('DOMAIN_GET_AUTOSTART', { dom: this.dom }, o)).autostart !== 0;
   }

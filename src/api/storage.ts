@@ -174,6 +174,17 @@ export class StorageVol {
     await this.core.call('STORAGE_VOL_DELETE', { vol: this.h, flags }, o);
   }
 
+  /** Changes the capacity (virStorageVolResize); flags: ALLOCATE 1, DELTA 2, SHRINK 4. */
+  async resize(capacity: bigint | number, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('STORAGE_VOL_RESIZE', { vol: this.h, capacity: BigInt(capacity), flags }, o);
+  }
+
+  /** Overwrites the content (virStorageVolWipe, or virStorageVolWipePattern when an algorithm is given). */
+  async wipe(algorithm?: number, flags = 0, o?: CallOptions): Promise<void> {
+    if (algorithm === undefined) await this.core.call('STORAGE_VOL_WIPE', { vol: this.h, flags }, o);
+    else await this.core.call('STORAGE_VOL_WIPE_PATTERN', { vol: this.h, algorithm, flags }, o);
+  }
+
   async pool(o?: CallOptions): Promise<StoragePool> {
     return new StoragePool(this.core, (await this.core.call('STORAGE_POOL_LOOKUP_BY_VOLUME', { vol: this.h }, o)).pool);
   }

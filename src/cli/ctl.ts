@@ -22,6 +22,8 @@ export class Ctl {
   interactive = false;
   keepaliveInterval: number | undefined;
   keepaliveCount: number | undefined;
+  /** The console's escape sequence (-e): "^]" by default. */
+  escapeChar = '^]';
 
   constructor(readonly io: Output) {}
 

@@ -48,6 +48,7 @@ const ALIASES: Record<string, Record<string, string>> = {
   setmaxmem: { kilobytes: 'size' },
   'vol-create-as': { allocation: 'allocation' },
   'snapshot-list': { 'no-leaves': 'no-leaves' },
+  'attach-disk': { shareable: 'mode=shareable' },
 };
 
 function build(d: CommandData): CommandDef {

@@ -110,7 +110,9 @@ export async function volOpt(ctl: Ctl, o: Opts): Promise<StorageVol> {
       last = e;
     }
   }
-  throw new CliError(`failed to get vol '${n}'`, asVirError(last));
+  // Commands that offer --pool suggest it when it was not given.
+  const hint = poolName === undefined && o.cmd.def.opts.some((x) => x.name === 'pool') ? ', specifying --pool might help' : '';
+  throw new CliError(`failed to get vol '${n}'${hint}`, asVirError(last));
 }
 
 export async function ifaceByText(ctl: Ctl, n: string, by: 'name' | 'mac' | 'any'): Promise<Interface> {

@@ -98,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
     ctl[field] = Number(v);
   }
   ctl.quiet = values.quiet ?? false;
+  if (values.escape !== undefined) ctl.escapeChar = values.escape;
   const uri = values.connect ?? process.env.VIRSH_DEFAULT_CONNECT_URI ?? process.env.LIBVIRT_DEFAULT_URI ?? '';
   try {
     await openConnection(ctl, uri, values.readonly ?? false);

@@ -7,10 +7,13 @@ import { connect } from '../connect.js';
 import { commandHelp, COMMAND_DEFS, findCommand, findGroup, fullHelp, groupHelp } from './defs.js';
 import { asVirError, CliError, Opts, reportError, type Ctl } from './ctl.js';
 import { ParseError, parseCommands, tokenize, type ParsedCommand } from './parse.js';
+import { CONSOLE_COMMANDS } from './commands/console.js';
+import { DEVICE_COMMANDS } from './commands/devices.js';
 import { DOMAIN_COMMANDS } from './commands/domain.js';
 import { HOST_COMMANDS } from './commands/host.js';
 import { OBJECT_COMMANDS } from './commands/objects.js';
 import { SNAPSHOT_COMMANDS } from './commands/snapshot.js';
+import { VOLUME_COMMANDS } from './commands/volumes.js';
 import type { CommandTable } from './commands/types.js';
 
 /** Set by quit/exit. */
@@ -76,7 +79,7 @@ const SHELL_COMMANDS: CommandTable = {
   },
 };
 
-export const HANDLERS: CommandTable = { ...SHELL_COMMANDS, ...HOST_COMMANDS, ...DOMAIN_COMMANDS, ...SNAPSHOT_COMMANDS, ...OBJECT_COMMANDS };
+export const HANDLERS: CommandTable = { ...SHELL_COMMANDS, ...HOST_COMMANDS, ...DOMAIN_COMMANDS, ...SNAPSHOT_COMMANDS, ...OBJECT_COMMANDS, ...CONSOLE_COMMANDS, ...DEVICE_COMMANDS, ...VOLUME_COMMANDS };
 
 /** Runs one command; true when it succeeded. Throws QuitSignal for quit/exit. */
 export async function runCommand(ctl: Ctl, cmd: ParsedCommand): Promise<boolean> {

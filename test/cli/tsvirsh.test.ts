@@ -2,92 +2,30 @@
 // process on test:///default, through a private libvirtd and through tsvirtd, and in the
 // interactive shell fed through a pipe. Normalised only for made-up UUIDs and clock-derived values.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { libvirtdSkipReason, startLibvirtd, type Libvirtd } from '../harness/libvirtd.js';
 import { runCommand, type RunOptions, type RunResult } from '../harness/run.js';
 import { startTsvirtd } from '../harness/tsvirtd.js';
+import { haveVirsh, runTool as run } from '../harness/tsvirsh.js';
+import { FIXED_UUIDS, READONLY, removeScenarioFiles, SCENARIOS as SHARED, UUID } from '../harness/virsh-scenarios.js';
 import { COMMAND_DEFS, commandHelp } from '../../src/cli/defs.js';
 import { parseCommands, tokenize } from '../../src/cli/parse.js';
 
-const haveVirsh = ['/usr/bin/virsh', '/usr/local/bin/virsh'].some((p) => existsSync(p));
-const files = mkdtempSync(join(tmpdir(), 'tsvirsh-'));
-const file = (name: string, text: string) => {
-  const p = join(files, name);
-  writeFileSync(p, text);
-  return p;
-};
-const SMALL = file('small.xml', `<domain type='test'><name>small</name><memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>\n`);
-const SMALL2 = file('small2.xml', `<domain type='test'><name>small2</name><uuid>d6b7a1c4-9c2e-4f0a-8e53-1d2f3a4b5c6d</uuid><memory unit='MiB'>128</memory><vcpu>2</vcpu><os><type>hvm</type></os></domain>\n`);
-const BAD = file('bad.xml', `<domain type='test'><name>bad</name>\n`);
-const NONAME = file('noname.xml', `<domain type='test'><memory>65536</memory><os><type>hvm</type></os></domain>\n`);
-const NET = file('net.xml', `<network><name>n2</name><uuid>0a5a8e2c-44a4-4a5e-9d3b-8f1e2d3c4b5a</uuid><bridge name='virbr9'/><ip address='192.168.150.1' netmask='255.255.255.0'/></network>\n`);
-const SAVE = join(files, 'test.save');
-
-/** The scenarios of test/interop/virsh.test.ts (copied: importing it would run its suite), plus parser cases. */
-const SCENARIOS: Record<string, string[][]> = {
-  basics: [
-    ['version'], ['version', '--daemon'], ['hostname'], ['nodeinfo'], ['capabilities'],
-    ['list'], ['list', '--all'], ['list', '--inactive'], ['list', '--name'], ['list', '--uuid'], ['list', '--all', '--table'],
-    ['list', '--persistent'], ['list', '--transient'], ['list', '--autostart'], ['list', '--no-autostart'],
-    ['list', '--with-snapshot'], ['list', '--without-snapshot'], ['list', '--state-running'], ['list', '--state-paused'],
-    ['list', '--state-shutoff'], ['list', '--state-other'], ['list', '--managed-save'], ['list', '--title'], ['list', '--all', '--id'],
-    ['dominfo', 'test'], ['domstate', 'test'], ['domstate', 'test', '--reason'], ['domid', 'test'], ['domname', '1'],
-    ['domuuid', 'test'], ['domname', '6695eb01-f6a4-8304-79aa-97f2502e193f'],
-    ['dumpxml', 'test'], ['dumpxml', 'test', '--inactive'], ['dumpxml', 'test', '--security-info'],
-    ['vcpucount', 'test'], ['vcpuinfo', 'test'], ['dommemstat', 'test'], ['domblklist', 'test'], ['domiflist', 'test'],
-    ['domifstat', 'test', 'vnet0'], ['schedinfo', 'test'], ['domblkstat', 'test', 'vda'],
-  ],
-  lifecycle: [
-    ['suspend', 'test'], ['domstate', 'test', '--reason'], ['list', '--all'], ['resume', 'test'], ['domstate', 'test', '--reason'],
-    ['shutdown', 'test'], ['domstate', 'test', '--reason'], ['start', 'test'], ['domid', 'test'], ['reboot', 'test'],
-    ['domstate', 'test', '--reason'], ['destroy', 'test'], ['domstate', 'test', '--reason'], ['start', 'test'], ['domid', 'test'],
-    ['autostart', 'test'], ['dominfo', 'test'], ['list', '--autostart'], ['autostart', '--disable', 'test'],
-    ['setmem', 'test', '1048576'], ['dominfo', 'test'], ['setmaxmem', 'test', '4194304', '--config'], ['dominfo', 'test'],
-    ['setvcpus', 'test', '1', '--live'], ['vcpucount', 'test'], ['setvcpus', 'test', '2', '--config'], ['vcpucount', 'test'],
-    ['managedsave', 'test'], ['list', '--all', '--managed-save'], ['dominfo', 'test'], ['domstate', 'test', '--reason'],
-    ['start', 'test'], ['domstate', 'test', '--reason'], ['save', 'test', SAVE], ['domstate', 'test', '--reason'],
-    ['restore', SAVE], ['domstate', 'test', '--reason'], ['reset', 'test'], ['domstate', 'test', '--reason'],
-    ['managedsave', 'test'], ['managedsave-remove', 'test'], ['managedsave-remove', 'test'],
-  ],
-  define: [
-    ['define', SMALL], ['list', '--all'], ['dominfo', 'small'], ['start', 'small'], ['list'], ['create', SMALL2],
-    ['list', '--all'], ['dumpxml', 'small2'], ['dominfo', 'small2'], ['destroy', 'small2'], ['list', '--all'],
-    ['undefine', 'small'], ['list', '--all'], ['destroy', 'small'], ['list', '--all'], ['define', SMALL2], ['undefine', 'small2'],
-  ],
-  snapshots: [
-    ['snapshot-create-as', 'test', 's1'], ['snapshot-list', 'test'], ['snapshot-current', 'test', '--name'],
-    ['snapshot-create-as', 'test', 's2', 'second one'], ['snapshot-list', 'test', '--tree'], ['snapshot-list', 'test', '--parent'],
-    ['snapshot-info', 'test', 's2'], ['snapshot-revert', 'test', 's1'], ['snapshot-current', 'test', '--name'],
-    ['snapshot-dumpxml', 'test', 's2'], ['snapshot-list', 'test', '--name'],
-    ['snapshot-delete', 'test', 's1'], ['snapshot-list', 'test'], ['list', '--with-snapshot'], ['snapshot-info', 'test', '--current'],
-    ['snapshot-revert', 'test'],
-  ],
+/** Steps tsvirsh runs beyond the shared scenarios (appended to them), plus parser cases. */
+const EXTRA: Record<string, string[][]> = {
+  lifecycle: [['managedsave', 'test'], ['managedsave-remove', 'test'], ['managedsave-remove', 'test']],
+  snapshots: [['snapshot-dumpxml', 'test', 's2'], ['snapshot-list', 'test', '--name'], ['snapshot-info', 'test', '--current'], ['snapshot-revert', 'test']],
   networks: [
-    ['net-list'], ['net-list', '--all'], ['net-info', 'default'], ['net-dumpxml', 'default'], ['net-uuid', 'default'],
-    ['net-define', NET], ['net-list', '--all'], ['net-info', 'n2'], ['net-start', 'n2'], ['net-list'], ['net-destroy', 'n2'],
-    ['net-undefine', 'n2'], ['net-list', '--all'], ['net-autostart', 'default'], ['net-list', '--autostart'], ['net-name', '0a5a8e2c-44a4-4a5e-9d3b-8f1e2d3c4b5a'],
     ['net-autostart', '--disable', 'default'], ['net-name', 'nosuch'],
     ['net-list', '--all', '--name'], ['net-list', '--uuid'], ['net-list', '--name', '--uuid'], ['net-list', '--table', '--name'],
   ],
   storage: [
-    ['pool-list'], ['pool-list', '--all', '--details'], ['pool-info', 'default-pool'], ['pool-dumpxml', 'default-pool'],
-    ['vol-list', 'default-pool'], ['vol-list', 'default-pool', '--details'], ['vol-create-as', 'default-pool', 't1.img', '1M'],
-    ['vol-list', 'default-pool'], ['vol-info', 't1.img', '--pool', 'default-pool'], ['vol-dumpxml', 't1.img', '--pool', 'default-pool'],
-    ['vol-path', 't1.img', '--pool', 'default-pool'], ['pool-info', 'default-pool'], ['vol-delete', 't1.img', '--pool', 'default-pool'],
-    ['vol-list', 'default-pool'], ['vol-info', 'x', '--pool', 'default-pool'], ['pool-destroy', 'default-pool'], ['pool-list', '--all', '--details'],
+    ['vol-info', 'x', '--pool', 'default-pool'], ['pool-destroy', 'default-pool'], ['pool-list', '--all', '--details'],
     ['pool-start', 'default-pool'], ['pool-autostart', 'default-pool'],
     ['pool-list', '--all', '--name'], ['pool-list', '--uuid', '--name'], ['pool-list', '--uuid'], ['pool-list', '--name', '--details'],
   ],
-  interfaces: [['iface-list'], ['iface-list', '--all'], ['iface-dumpxml', 'eth1'], ['iface-mac', 'eth1'], ['iface-name', 'aa:bb:cc:dd:ee:ff'], ['iface-name', '00:11:22:33:44:55']],
-  errors: [
-    ['dominfo', 'nosuch'], ['domstate', 'nosuch'], ['define', BAD], ['define', NONAME], ['start', 'test'], ['resume', 'test'],
-    ['domname', '99'], ['net-info', 'nosuch'], ['pool-info', 'nosuch'], ['undefine', 'nosuch'], ['console', 'test'],
-    ['qemu-monitor-command', 'test', '{}'], ['qemu-attach', '1'], ['event'], ['event', '--list'], ['event', '--all', '--timeout', '1'],
-  ],
+  interfaces: [['iface-name', '00:11:22:33:44:55']],
+  errors: [['qemu-monitor-command', 'test', '{}'], ['qemu-attach', '1'], ['event'], ['event', '--list'], ['event', '--all', '--timeout', '1']],
   parsing: [
     ['list', '--foo'], ['dominfo'], ['nosuchcmd'], ['dominfo', 'test', 'extra'], ['setmem', 'test', 'abc'], ['setmem', 'test'],
     ['list', '--all', '--all'], ['list', '--all=x'], ['dominfo', '--domain=test'], ['dominfo', '--', 'test'], ['help', 'nosuch'],
@@ -95,10 +33,13 @@ const SCENARIOS: Record<string, string[][]> = {
   ],
 };
 
-const READONLY: string[][] = [['suspend', 'test'], ['net-destroy', 'default'], ['define', SMALL], ['dumpxml', 'test', '--security-info'], ['dominfo', 'test']];
-
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
-const FIXED_UUIDS = new Set(['6695eb01-f6a4-8304-79aa-97f2502e193f', 'd6b7a1c4-9c2e-4f0a-8e53-1d2f3a4b5c6d', '0a5a8e2c-44a4-4a5e-9d3b-8f1e2d3c4b5a']);
+/** Read-only steps run separately (with -r); everything else as plain argv. */
+const SCENARIOS: Record<string, string[][]> = Object.fromEntries(
+  [...new Set([...Object.keys(SHARED), ...Object.keys(EXTRA)])].map((k) => [
+    k,
+    [...(SHARED[k] ?? []).flatMap((s) => (Array.isArray(s) ? [s] : [])), ...(EXTRA[k] ?? [])],
+  ]),
+);
 
 /** Made-up UUIDs numbered in order of appearance; CPU times, block counters and clock times masked. */
 function normalise(text: string): string {
@@ -114,19 +55,6 @@ function normalise(text: string): string {
     .replace(/^(last_update) \d+$/gm, '$1 <n>')
     .replace(/<creationTime>\d+<\/creationTime>/g, '<creationTime/>')
     .replace(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}/g, '<time>');
-}
-
-/** How to start tsvirsh: compiled JS under dist/, or the TypeScript source through tsx. */
-function tsvirshCommand(): { cmd: string; args: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return { cmd: process.execPath, args: ['--import', 'tsx', join(dirname(here), '..', '..', 'src', 'cli', 'main.ts')] };
-  return { cmd: process.execPath, args: [join(dirname(here), '..', '..', 'src', 'cli', 'main.js')] };
-}
-
-function run(which: 'virsh' | 'tsvirsh', args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const t = tsvirshCommand();
-  const o = { timeoutMs: 30_000, ...opts, input: opts.input ?? '' };
-  return which === 'virsh' ? runCommand('virsh', args, o) : runCommand(t.cmd, [...t.args, ...args], o);
 }
 
 /** Quotes a word for virsh's command-string grammar. */
@@ -206,7 +134,7 @@ describe('tsvirsh vs virsh through libvirtd and tsvirtd', { skip: skipDaemons },
   });
   after(async () => {
     await Promise.all([real?.stop(), ours?.stop()]);
-    rmSync(files, { recursive: true, force: true });
+    removeScenarioFiles();
   });
   for (const [label, daemon] of [['libvirtd', () => real], ['tsvirtd', () => ours]] as const) {
     for (const name of ['basics', 'lifecycle', 'snapshots', 'networks', 'storage', 'errors'] as const) {

@@ -1,4 +1,4 @@
-// Host commands, events, the QEMU commands (qemu.ts), and console, which tsvirsh answers with virsh's refusal.
+// Host commands, events, and the QEMU commands (qemu.ts).
 import { DomainEventID } from '../../api/events.js';
 import type { DomainEvent } from '../../api/connection.js';
 import { asVirError, attempt, CliError, type Ctl, type Opts } from '../ctl.js';
@@ -107,13 +107,6 @@ async function event(ctl: Ctl, o: Opts): Promise<void> {
   if (timedOut && !interrupted) throw new CliError('');
 }
 
-async function console_(ctl: Ctl, o: Opts): Promise<void> {
-  await domainOpt(ctl, o);
-  if (!process.stdin.isTTY || !process.stdout.isTTY) throw new CliError('Cannot run interactive console without a controlling TTY');
-  // Domain.openConsole() exists in the API; a terminal relay (raw mode, Ctrl-] to leave) is still to write.
-  throw new CliError('this function is not supported by the connection driver: virDomainOpenConsole');
-}
-
 export const HOST_COMMANDS: CommandTable = {
   version,
   uri: async (ctl) => {
@@ -127,6 +120,5 @@ export const HOST_COMMANDS: CommandTable = {
     ctl.print(`${await attempt(ctl.connection.capabilities(), 'failed to get capabilities')}\n`);
   },
   event,
-  console: console_,
   ...QEMU_COMMANDS,
 };
