@@ -8,16 +8,17 @@ import type { QemuProcess } from './process.js';
 
 /** virDomainState and the reasons this driver sets. */
 export const State = { NOSTATE: 0, RUNNING: 1, BLOCKED: 2, PAUSED: 3, SHUTDOWN: 4, SHUTOFF: 5, CRASHED: 6, PMSUSPENDED: 7 } as const;
-export const RunningReason = { UNKNOWN: 0, BOOTED: 1, UNPAUSED: 5 } as const;
-export const PausedReason = { UNKNOWN: 0, USER: 1, SHUTTING_DOWN: 8, CRASHED: 10, STARTING_UP: 11 } as const;
+export const RunningReason = { UNKNOWN: 0, BOOTED: 1, RESTORED: 3, UNPAUSED: 5, SAVE_CANCELED: 7 } as const;
+export const PausedReason = { UNKNOWN: 0, USER: 1, MIGRATION: 2, SAVE: 3, SHUTTING_DOWN: 8, CRASHED: 10, STARTING_UP: 11 } as const;
 export const ShutdownReason = { UNKNOWN: 0, USER: 1 } as const;
-export const ShutoffReason = { UNKNOWN: 0, SHUTDOWN: 1, DESTROYED: 2, CRASHED: 3, FAILED: 6, DAEMON: 8 } as const;
+export const ShutoffReason = { UNKNOWN: 0, SHUTDOWN: 1, DESTROYED: 2, CRASHED: 3, SAVED: 5, FAILED: 6, DAEMON: 8 } as const;
 export const CrashedReason = { UNKNOWN: 0, PANICKED: 1 } as const;
 
 /** virDomainTaintFlags this driver records, and the text libvirt shows for each. */
-export const Taint = { CUSTOM_MONITOR: 1, EXTERNAL_LAUNCH: 5 } as const;
+export const Taint = { CUSTOM_MONITOR: 1, HIGH_PRIVILEGES: 2, EXTERNAL_LAUNCH: 5 } as const;
 export const TAINT_MESSAGES: Readonly<Record<number, string>> = {
   [Taint.CUSTOM_MONITOR]: 'custom monitor control commands issued',
+  [Taint.HIGH_PRIVILEGES]: 'running with undesirable elevated privileges',
   [Taint.EXTERNAL_LAUNCH]: 'managing externally launched configuration',
 };
 

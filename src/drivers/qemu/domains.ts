@@ -13,7 +13,9 @@ import {
   checkFlags, internalError, invalidArg, noDomain, noDomainUuid, notRunning, operationDenied, operationInvalid, xmlParse,
 } from './errors.js';
 import { Detail, Lifecycle } from './events.js';
+import { hasManagedSave, startFromManagedSave, undefineManagedSave } from './save.js';
 import type { QemuDriverState } from './state.js';
+import { setVcpusLive } from './hotplug/index.js';
 import { uuidText } from './uuid.js';
 
 const AFFECT_LIVE = 1;
@@ -59,6 +61,7 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
     checkFlags('qemuDomainUndefineFlags', flags, UNDEFINE_ALLOWED);
     const d = r(h);
     if (!d.persistent) throw operationInvalid('cannot undefine transient domain');
+    undefineManagedSave(s, d, flags);
     s.deleteConfig(d.name);
     d.autostart = false;
     s.lifecycle(d, Lifecycle.UNDEFINED, Detail.UNDEFINED_REMOVED);
@@ -75,6 +78,7 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
     const d = r(h);
     await d.withJob(async () => {
       if (d.active) throw operationInvalid('domain is already running');
+      if (await startFromManagedSave(s, d, flags)) return;
       await s.start(d);
       if (flags & 1) await suspend(d);
     });
@@ -165,17 +169,15 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
     return flags & VCPU_MAXIMUM ? def.vcpu.count : (def.vcpu.current ?? def.vcpu.count);
   };
 
-  const setVcpus = (h: RemoteNonnullDomain, n: number, flags: number): void => {
+  const setVcpus = async (h: RemoteNonnullDomain, n: number, flags: number): Promise<void> => {
     checkFlags('qemuDomainSetVcpusFlags', flags, AFFECT_LIVE | AFFECT_CONFIG | VCPU_MAXIMUM | 8 | 16);
     const d = r(h);
     const { live, config } = affected(d, flags);
     if (n < 1) throw invalidArg('argument out of range: 0', VirErrorDomain.DOMAIN);
     if (live) {
-      const cur = d.def.vcpu.current ?? d.def.vcpu.count;
-      if (n !== cur) {
-        throw VirError.format(VirErrorNumber.OPERATION_UNSUPPORTED, VirErrorDomain.QEMU, 'Operation not supported: %s',
-          'changing the number of vCPUs of a running i440fx guest needs hotpluggable vCPUs, which this driver does not configure');
-      }
+      if (flags & VCPU_MAXIMUM) throw invalidArg("maximum vcpu count of a live domain can't be modified");
+      // vCPU hot(un)plug: needs a guest started with <vcpu current='N'>M</vcpu> (-smp N,maxcpus=M).
+      await d.withJob(() => setVcpusLive(s, d, n));
     }
     if (config) {
       const pd = d.persistentDef();
@@ -203,7 +205,7 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
     CONNECT_LIST_DEFINED_DOMAINS: ({ maxnames }) => ({ names: [...L.all()].filter((d) => !d.active).slice(0, maxnames).map((d) => d.name) }),
     CONNECT_LIST_ALL_DOMAINS: ({ needResults, flags }) => {
       checkFlags('qemuConnectListAllDomains', flags, 0x3fff);
-      const doms = [...L.all()].filter((d) => matchesListFilter(d, flags));
+      const doms = [...L.all()].filter((d) => matchesListFilter(d, flags, () => hasManagedSave(s, d)));
       return { domains: needResults ? doms.map((d) => d.handle()) : [], ret: doms.length };
     },
     DOMAIN_LOOKUP_BY_ID: ({ id }) => {
@@ -270,13 +272,6 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
         cpuTime: d.proc ? d.proc.cpuTimeNs() : 0n,
       };
     },
-    DOMAIN_MEMORY_STATS: ({ dom, maxStats, flags }) => {
-      checkFlags('qemuDomainMemoryStats', flags, 0);
-      const d = active(r(dom));
-      // Without a balloon only the process's resident set is known (VIR_DOMAIN_MEMORY_STAT_RSS).
-      const rss = d.proc?.rssKiB();
-      return { stats: rss === undefined ? [] : [{ tag: 7, val: rss }].slice(0, maxStats) };
-    },
     DOMAIN_GET_STATE: ({ dom, flags }) => {
       checkFlags('qemuDomainGetState', flags, 0);
       const d = r(dom);
@@ -295,11 +290,6 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
     DOMAIN_IS_PERSISTENT: ({ dom }) => ({ persistent: r(dom).persistent ? 1 : 0 }),
     // Config changes while running go to the persistent definition only, never the live one.
     DOMAIN_IS_UPDATED: ({ dom }) => (r(dom), { updated: 0 }),
-    DOMAIN_HAS_MANAGED_SAVE_IMAGE: ({ dom, flags }) => {
-      checkFlags('qemuDomainHasManagedSaveImage', flags, 0);
-      r(dom);
-      return { result: 0 };
-    },
     DOMAIN_GET_SECURITY_LABEL: ({ dom }) => {
       r(dom);
       return { label: cString(''), enforcing: 0 };
@@ -365,7 +355,7 @@ async function applyQemuDefaults(s: QemuDriverState, def: DomainDef): Promise<vo
   if (def.os.boots.length === 0 && def.os.kernel === undefined) def.os.boots.push('hd');
 }
 
-function matchesListFilter(d: QemuDomain, flags: number): boolean {
+function matchesListFilter(d: QemuDomain, flags: number, managedSave: () => boolean): boolean {
   const f = (bit: number) => (flags & bit) !== 0;
   if (f(3) && !((f(1) && d.active) || (f(2) && !d.active))) return false;
   if (f(12) && !((f(4) && d.persistent) || (f(8) && !d.persistent))) return false;
@@ -375,7 +365,7 @@ function matchesListFilter(d: QemuDomain, flags: number): boolean {
       || (f(0x80) && st !== State.RUNNING && st !== State.PAUSED && st !== State.SHUTOFF);
     if (!ok) return false;
   }
-  if (f(0x300) && !f(0x200)) return false; // no managed save images
+  if (f(0x300) && !((f(0x100) && managedSave()) || (f(0x200) && !managedSave()))) return false;
   if (f(0xc00) && !((f(0x400) && d.autostart) || (f(0x800) && !d.autostart))) return false;
   if (f(0x3000) && !f(0x2000)) return false; // no snapshots
   return true;

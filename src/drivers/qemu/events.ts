@@ -43,3 +43,8 @@ export function lifecycleEvent(dom: RemoteNonnullDomain, event: number, detail: 
 export function rebootEvent(dom: RemoteNonnullDomain): DriverEvent {
   return { family: 'domain', eventID: 1, proc: 'DOMAIN_EVENT_CALLBACK_REBOOT', target: dom.uuid, payload: { msg: { dom } } };
 }
+
+/** VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED: a hot-unplugged device is gone, named by its alias. */
+export function deviceRemovedEvent(dom: RemoteNonnullDomain, devAlias: string): DriverEvent {
+  return { family: 'domain', eventID: 15, proc: 'DOMAIN_EVENT_CALLBACK_DEVICE_REMOVED', target: dom.uuid, payload: { msg: { dom, devAlias } } };
+}

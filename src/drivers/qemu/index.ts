@@ -5,11 +5,16 @@ import type { Driver, DriverConnection, DriverEventListener, DriverMethods } fro
 import { join } from 'node:path';
 import { consoleMethods } from './console.js';
 import { domainMethods } from './domains.js';
+import { hotplugMethods } from './hotplug/index.js';
 import { internalError } from './errors.js';
 import { QemuDiscovery, discoveryEnabled, withDiscovery } from './discover.js';
 import { qemuConf, qemuPaths } from './paths.js';
+import { hostMethods } from './host.js';
 import { qemuApiMethods } from './qemu-api.js';
+import { saveMethods } from './save.js';
+import { screenshotMethods } from './screenshot.js';
 import { QemuDriverState, timeoutsFromEnv } from './state.js';
+import { statsMethods } from './stats.js';
 import { StorageDirStore } from './storage/dir-pool.js';
 
 export { QemuDriverState } from './state.js';
@@ -29,7 +34,7 @@ export function qemuDriverState(opts: { autostart?: boolean } = {}): Promise<{ s
     await state.init();
     // Pools live beside the domain definitions (<config dir>/storage), shared by every connection.
     const storage = new StorageDirStore(join(state.paths.configDir, 'storage')).methods();
-    const methods: DriverMethods = { ...storage, ...consoleMethods(state), ...domainMethods(state), qemu: qemuApiMethods(state) };
+    const methods: DriverMethods = { ...storage, ...consoleMethods(state), ...saveMethods(state), ...domainMethods(state), ...hotplugMethods(state), ...hostMethods(state), ...statsMethods(state), ...screenshotMethods(state), qemu: qemuApiMethods(state) };
     if (!discoveryEnabled(qemuConf(isPrivileged()))) return { state, methods };
     return { state, methods: withDiscovery(methods, new QemuDiscovery(state)) };
   })();

@@ -17,6 +17,8 @@ export interface QemuPaths {
   readonly logDir: string;
   /** Capability probe results. */
   readonly cacheDir: string;
+  /** Managed save images NAME.save; unset means <configDir>/save (see save-image.ts). */
+  readonly saveDir?: string;
   /** The emulator used when a definition names none. */
   readonly binary: string;
 }
@@ -30,6 +32,7 @@ export function qemuPaths(privileged: boolean, env: Env = process.env): QemuPath
     : sessionBase(env);
   const conf = qemuConf(privileged, env);
   const configDir = env.TSVIRT_QEMU_CONFIG_DIR ?? conf.get('config_dir') ?? base.config;
+  const saveDir = env.TSVIRT_QEMU_SAVE_DIR ?? conf.get('save_dir');
   return {
     configDir,
     autostartDir: env.TSVIRT_QEMU_AUTOSTART_DIR ?? conf.get('autostart_dir') ?? join(configDir, 'autostart'),
@@ -37,6 +40,8 @@ export function qemuPaths(privileged: boolean, env: Env = process.env): QemuPath
     logDir: env.TSVIRT_QEMU_LOG_DIR ?? conf.get('log_dir') ?? base.log,
     cacheDir: env.TSVIRT_QEMU_CACHE_DIR ?? conf.get('cache_dir') ?? base.cache,
     binary: env.TSVIRT_QEMU_BINARY ?? conf.get('emulator') ?? '/usr/bin/qemu-system-x86_64',
+    // Only when moved: the default depends on configDir and is resolved where it is used.
+    ...(saveDir === undefined ? {} : { saveDir }),
   };
 }
 

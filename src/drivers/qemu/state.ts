@@ -15,7 +15,10 @@ import { Detail, EventBus, Lifecycle, lifecycleEvent, rebootEvent } from './even
 import { writeFileAtomic, xmlNamesIn } from './files.js';
 import type { QemuPaths } from './paths.js';
 import { QemuProcess, spawnQemu, type ProcessTimeouts } from './process.js';
+import { applyBalloonPeriod } from './stats-qmp.js';
 import { readStatus, removeStatus, statusFile, writeStatus } from './status.js';
+import { SaveDetail } from './save-image.js';
+import { startFromManagedSave } from './save.js';
 import {
   CrashedReason, DomainList, PausedReason, QemuDomain, RunningReason, ShutdownReason, ShutoffReason, State, Taint,
 } from './domain-obj.js';
@@ -38,10 +41,21 @@ export function timeoutsFromEnv(env: Readonly<Record<string, string | undefined>
   };
 }
 
+/**
+ * A start that loads a saved state instead of booting: QEMU runs with -incoming defer and
+ * `load` feeds it the migration stream; the guest then runs unless `paused`.
+ */
+export interface IncomingStart {
+  load(proc: QemuProcess, migrateSocket: string): Promise<void>;
+  readonly paused: boolean;
+}
+
 export class QemuDriverState {
   readonly events = new EventBus();
   /** Listeners of every domain's raw QMP events (the QEMU program's monitor events). */
   readonly monitorListeners = new Set<QemuMonitorEventListener>();
+  /** Told of QEMU's DEVICE_DELETED for a device with an id (hot-unplug finished), by alias. */
+  readonly deviceDeletedListeners = new Set<(dom: QemuDomain, alias: string) => void>();
   readonly list = new DomainList();
   private nextId = 1;
   private capsPromise: Promise<QemuCaps> | null = null;
@@ -111,7 +125,9 @@ export class QemuDriverState {
     await Promise.all(xmlNamesIn(this.paths.stateDir).map((name) => this.reconnect(name)));
     if (this.opts.autostart) {
       for (const dom of [...this.list.all()]) {
-        if (dom.autostart && !dom.active) await this.start(dom).catch(() => undefined);
+        // As libvirt's autostart: a managed save image is restored rather than booted over.
+        if (!dom.autostart || dom.active) continue;
+        await dom.withJob(async () => (await startFromManagedSave(this, dom, 0)) || this.start(dom)).catch(() => undefined);
       }
     }
   }
@@ -162,7 +178,7 @@ export class QemuDriverState {
   // ---- start ----------------------------------------------------------------------------------
 
   /** qemuProcessStart: argv, spawn paused, monitor, cont. Leaves nothing behind on failure. */
-  async start(dom: QemuDomain): Promise<void> {
+  async start(dom: QemuDomain, incoming?: IncomingStart): Promise<void> {
     const caps = await this.caps();
     if (dom.persistent && !dom.newDef) dom.newDef = dom.def;
     const def = copyDef(dom.def);
@@ -171,6 +187,7 @@ export class QemuDriverState {
     const monitorPath = join(this.paths.stateDir, `domain-${id}-${def.name.slice(0, 20)}.monitor`);
     const logPath = join(this.paths.logDir, `${def.name}.log`);
     let proc: QemuProcess | null = null;
+    let restoredEvent = false;
     try {
       checkDisks(def);
       const { argv } = buildQemuCommand(def, {
@@ -179,6 +196,7 @@ export class QemuDriverState {
         kvmUsable: def.type === 'kvm' ? await kvmUsable() : false,
         machineAliases: machineAliases(caps),
         monitorPath,
+        ...(incoming ? { incoming: 'defer' } : {}),
       });
       rmSync(monitorPath, { force: true });
       mkdirSync(this.paths.logDir, { recursive: true, mode: 0o755 });
@@ -187,18 +205,33 @@ export class QemuDriverState {
       proc = new QemuProcess(child.pid, monitorPath, logPath, child, this.opts.timeouts);
       dom.proc = proc;
       this.list.setId(dom, id);
+      // QEMU runs as the daemon's own user: as root, libvirt's check calls that elevated.
+      if (process.getuid?.() === 0) dom.taints.add(Taint.HIGH_PRIVILEGES);
       dom.state = State.PAUSED;
       dom.reason = PausedReason.STARTING_UP;
       // Recorded at once: a daemon dying mid-start leaves a status file, not an unknown QEMU.
       this.saveStatus(dom);
       await proc.connectMonitor(this.hooks(dom, proc), logFrom, def.name);
       await proc.command('query-status', undefined, def.name);
-      proc.runningReason = RunningReason.BOOTED;
-      await proc.command('cont', undefined, def.name);
-      // QEMU sends RESUME before cont's reply; cover a monitor that did not.
-      if (dom.state !== State.RUNNING) {
-        this.setState(dom, State.RUNNING, RunningReason.BOOTED);
-        this.lifecycle(dom, Lifecycle.RESUMED, Detail.RESUMED_UNPAUSED);
+      // As libvirt: the balloon's stats period is set before the guest runs.
+      await applyBalloonPeriod(dom, proc);
+      if (incoming) {
+        await incoming.load(proc, monitorPath.replace(/\.monitor$/, '.migrate'));
+        restoredEvent = true;
+        this.lifecycle(dom, Lifecycle.STARTED, SaveDetail.STARTED_RESTORED);
+      }
+      if (incoming?.paused) {
+        this.setState(dom, State.PAUSED, PausedReason.MIGRATION);
+        this.lifecycle(dom, Lifecycle.SUSPENDED, SaveDetail.SUSPENDED_RESTORED);
+      } else {
+        const reason = incoming ? RunningReason.RESTORED : RunningReason.BOOTED;
+        proc.runningReason = reason;
+        await proc.command('cont', undefined, def.name);
+        // QEMU sends RESUME before cont's reply; cover a monitor that did not.
+        if (dom.state !== State.RUNNING) {
+          this.setState(dom, State.RUNNING, reason);
+          this.lifecycle(dom, Lifecycle.RESUMED, resumedDetail(reason));
+        }
       }
       if (proc.isEnded) throw internalError(`guest '${def.name}' exited during start-up`);
       proc.starting = false;
@@ -216,10 +249,11 @@ export class QemuDriverState {
       } else if (dom.proc === proc) {
         dom.proc = null;
         this.cleanupStopped(dom, ShutoffReason.FAILED, proc);
+        if (restoredEvent) this.lifecycle(dom, Lifecycle.STOPPED, Detail.STOPPED_FAILED);
       }
       throw err;
     }
-    this.lifecycle(dom, Lifecycle.STARTED, Detail.STARTED_BOOTED);
+    if (!incoming) this.lifecycle(dom, Lifecycle.STARTED, Detail.STARTED_BOOTED);
   }
 
   /**
@@ -357,7 +391,7 @@ export class QemuDriverState {
         const reason = proc.runningReason ?? RunningReason.UNPAUSED;
         proc.runningReason = undefined;
         this.setState(dom, State.RUNNING, reason);
-        this.lifecycle(dom, Lifecycle.RESUMED, Detail.RESUMED_UNPAUSED);
+        this.lifecycle(dom, Lifecycle.RESUMED, resumedDetail(reason));
         return;
       }
       case 'SHUTDOWN': {
@@ -376,6 +410,11 @@ export class QemuDriverState {
       case 'RESET':
         this.events.emit(rebootEvent(dom.handle()));
         return;
+      case 'DEVICE_DELETED': {
+        const alias = data.device;
+        if (typeof alias === 'string' && alias !== '') for (const l of [...this.deviceDeletedListeners]) l(dom, alias);
+        return;
+      }
       case 'GUEST_PANICKED': {
         this.setState(dom, State.CRASHED, CrashedReason.PANICKED);
         this.lifecycle(dom, Lifecycle.CRASHED, Detail.CRASHED_PANICKED);
@@ -418,6 +457,11 @@ export function copyDef(def: DomainDef): DomainDef {
   copy.uuid = def.uuid;
   copy.currentMemoryKiB = def.currentMemoryKiB;
   return copy;
+}
+
+/** A restored guest resumes "from snapshot", any other "unpaused" (as libvirt reports them). */
+function resumedDetail(reason: number): number {
+  return reason === RunningReason.RESTORED ? SaveDetail.RESUMED_FROM_SNAPSHOT : Detail.RESUMED_UNPAUSED;
 }
 
 function isLink(path: string): boolean {

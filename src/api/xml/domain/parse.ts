@@ -397,3 +397,28 @@ function parseGraphics(d: XmlEl): DomainGraphics {
     children: elementsOf(d).filter((c) => c.name !== 'listen'),
   };
 }
+
+/** virDomainDeviceType names, by the element that spells each device in a definition. */
+const DEVICE_TYPES: Record<string, string> = {
+  disk: 'disk', lease: 'lease', filesystem: 'filesystem', interface: 'net', input: 'input', sound: 'sound', video: 'video',
+  hostdev: 'hostdev', watchdog: 'watchdog', controller: 'controller', graphics: 'graphics', hub: 'hub', redirdev: 'redirdev',
+  smartcard: 'smartcard', serial: 'chr', parallel: 'chr', console: 'chr', channel: 'chr', memballoon: 'memballoon',
+  nvram: 'nvram', rng: 'rng', shmem: 'shmem', tpm: 'tpm', panic: 'panic', memory: 'memory', iommu: 'iommu', vsock: 'vsock',
+  audio: 'audio', crypto: 'crypto',
+};
+
+/** One device as attach/detach/update-device take it; `type` is libvirt's device type name. */
+export type DomainDeviceFragment =
+  | { type: 'disk'; disk: DomainDisk }
+  | { type: 'net'; net: DomainNet; macGiven: boolean }
+  | { type: string; el: XmlEl };
+
+/** virDomainDeviceDefParse for a single device element, with the same element parsers as <devices>. */
+export function parseDeviceXml(text: string): DomainDeviceFragment {
+  const el = parseXml(text, '', 'device_definition', D);
+  const type = DEVICE_TYPES[el.name];
+  if (type === undefined) throw unsupported(D, `unknown device type '${el.name}'`);
+  if (type === 'disk') return { type, disk: parseDisk(el) };
+  if (type === 'net') return { type, net: parseNet(el), macGiven: attr(child(el, 'mac'), 'address') !== undefined };
+  return { type, el };
+}

@@ -89,6 +89,8 @@ export function buildQemuCommand(def: DomainDef, host: QemuHostFacts): QemuComma
   if (graphics) argv.push(...graphicsArgs(graphics, host.vncPort, AUDIODEV));
   if (video) argv.push(...videoArgs(video, pci));
   if (watchdog) argv.push(...watchdogArgs(watchdog, pci));
+  // libvirt places -incoming here, between the watchdog and the balloon.
+  if (host.incoming !== undefined) argv.push('-incoming', host.incoming);
   if (balloon) argv.push(...balloonArgs(pci, balloon));
   rngs.forEach((r, i) => argv.push(...rngArgs(r, i, pci)));
   argv.push('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');

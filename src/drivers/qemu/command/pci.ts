@@ -55,3 +55,11 @@ export function assignPciSlots(ordered: readonly PciDevice[], primaryVideo?: Pci
   for (const d of ordered) take(d);
   return out;
 }
+
+/** The slot a hot-plugged device gets: the lowest one nothing occupies, as libvirt hands out. */
+export function freePciSlot(used: ReadonlySet<number>, what: string): number {
+  let slot = FIRST_FREE_SLOT;
+  while (used.has(slot)) slot++;
+  if (slot > LAST_SLOT) throw unsupportedConfig(`no free PCI slot left for ${what}`);
+  return slot;
+}

@@ -14,6 +14,8 @@ export interface QemuHostFacts {
   readonly monitorPath: string;
   /** VNC port chosen for an autoport display (libvirt picks the first free one from 5900). */
   readonly vncPort?: number;
+  /** `-incoming` value for a start that loads a saved state ("defer": migrate-incoming follows). */
+  readonly incoming?: string;
 }
 
 /** What the argv builder hands to the process starter. */
