@@ -25,7 +25,8 @@ import type {
   ConnectListAllNetworksFlags,
   ConnectListAllStoragePoolsFlags,
 } from './flags.js';
-import { charArrayText, cpuMapBits, type NodeCpuMap, type NodeInfo, type SecurityModel } from './info.js';
+import { charArrayText, cpuMapBits, typedParamsFromWire, type NodeCpuMap, type NodeInfo, type SecurityModel, type TypedParameters } from './info.js';
+import { NodeDevice } from './nodedev.js';
 import { Interface } from './interface.js';
 import { Network } from './network.js';
 import { attach as qemuAttach, monitorEventStream } from './qemu.js';
@@ -461,6 +462,44 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   async interfaceChangeRollback(flags = 0, o?: CallOptions): Promise<void> {
     await this.core.call('INTERFACE_CHANGE_ROLLBACK', { flags }, o);
+  }
+
+  // Host devices, domain capabilities, statistics across domains (virsh's host commands).
+
+  /** virNodeGetMemoryStats for one cell (-1: all), field -> KiB, in the driver's order. */
+  async nodeMemoryStats(cellNum = -1, flags = 0, o?: CallOptions): Promise<[string, bigint][]> {
+    const { nparams } = await this.core.call('NODE_GET_MEMORY_STATS', { nparams: 0, cellNum, flags }, o);
+    if (nparams === 0) return [];
+    const r = await this.core.call('NODE_GET_MEMORY_STATS', { nparams, cellNum, flags }, o);
+    return r.params.map((p) => [p.field, p.value]);
+  }
+
+  async domainCapabilities(opts: { emulatorbin?: string | null; arch?: string | null; machine?: string | null; virttype?: string | null } = {}, flags = 0, o?: CallOptions): Promise<string> {
+    const args = { emulatorbin: opts.emulatorbin ?? null, arch: opts.arch ?? null, machine: opts.machine ?? null, virttype: opts.virttype ?? null, flags };
+    return (await this.core.call('CONNECT_GET_DOMAIN_CAPABILITIES', args, o)).capabilities;
+  }
+
+  /** virConnectGetAllDomainStats (no domains) or virDomainListGetStats: one record per domain. */
+  async allDomainStats(stats: number, flags = 0, domains: readonly Domain[] = [], o?: CallOptions): Promise<{ domain: Domain; params: TypedParameters }[]> {
+    const r = await this.core.call('CONNECT_GET_ALL_DOMAIN_STATS', { doms: domains.map((d) => d.handle), stats, flags }, o);
+    return r.retStats.map((s) => ({ domain: new Domain(this.core, s.dom), params: typedParamsFromWire(s.params) }));
+  }
+
+  async saveImageXml(file: string, flags = 0, o?: CallOptions): Promise<string> {
+    return (await this.core.call('DOMAIN_SAVE_IMAGE_GET_XML_DESC', { file, flags }, o)).xml;
+  }
+
+  async saveImageDefineXml(file: string, dxml: string, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_SAVE_IMAGE_DEFINE_XML', { file, dxml, flags }, o);
+  }
+
+  async listAllNodeDevices(flags = 0, o?: CallOptions): Promise<NodeDevice[]> {
+    const r = await this.core.call('CONNECT_LIST_ALL_NODE_DEVICES', { needResults: 1, flags }, o);
+    return r.devices.map((d) => new NodeDevice(this.core, d.name));
+  }
+
+  async nodeDeviceLookupByName(name: string, o?: CallOptions): Promise<NodeDevice> {
+    return new NodeDevice(this.core, (await this.core.call('NODE_DEVICE_LOOKUP_BY_NAME', { name }, o)).dev.name);
   }
 
   // Events.

@@ -32,6 +32,15 @@ const LIST_MAX = 16384;
 /** VIR_DOMAIN_SCHED_FIELD_LENGTH-era limit on scheduler parameters (REMOTE_DOMAIN_SCHEDULER_PARAMETERS_MAX). */
 const SCHED_PARAMS_MAX = 16;
 
+/** Booleans as a CPU bitmap (bit i of byte i/8 = CPU i). */
+function cpuMapBytes(cpus: readonly boolean[]): Uint8Array {
+  const map = new Uint8Array(Math.ceil(cpus.length / 8));
+  cpus.forEach((on, i) => {
+    if (on) map[i >> 3]! |= 1 << (i & 7);
+  });
+  return map;
+}
+
 export class Domain {
   private h: RemoteNonnullDomain;
 
@@ -312,6 +321,112 @@ export class Domain {
     const wire = typedParamsToWire(params);
     if (flags === undefined) await this.core.call('DOMAIN_SET_SCHEDULER_PARAMETERS', { dom: this.dom, params: wire }, o);
     else await this.core.call('DOMAIN_SET_SCHEDULER_PARAMETERS_FLAGS', { dom: this.dom, params: wire, flags }, o);
+  }
+
+  // Tuning, pinning, metadata and job queries (virsh's domain commands).
+
+  /** A typed-parameter getter called as libvirt's clients do: first for the count, then for the values. */
+  private async paramGetter(proc: 'DOMAIN_GET_MEMORY_PARAMETERS' | 'DOMAIN_GET_BLKIO_PARAMETERS' | 'DOMAIN_GET_NUMA_PARAMETERS', flags: number, o?: CallOptions): Promise<TypedParameters> {
+    const f = flags | (await this.core.stringParamsOkay(o));
+    const { nparams } = await this.core.call(proc, { dom: this.dom, nparams: 0, flags: f }, o);
+    if (nparams === 0) return {};
+    return typedParamsFromWire((await this.core.call(proc, { dom: this.dom, nparams, flags: f }, o)).params);
+  }
+
+  async memoryParameters(flags = 0, o?: CallOptions): Promise<TypedParameters> {
+    return this.paramGetter('DOMAIN_GET_MEMORY_PARAMETERS', flags, o);
+  }
+
+  async setMemoryParameters(params: TypedParameters, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_SET_MEMORY_PARAMETERS', { dom: this.dom, params: typedParamsToWire(params), flags }, o);
+  }
+
+  async blkioParameters(flags = 0, o?: CallOptions): Promise<TypedParameters> {
+    return this.paramGetter('DOMAIN_GET_BLKIO_PARAMETERS', flags, o);
+  }
+
+  async setBlkioParameters(params: TypedParameters, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_SET_BLKIO_PARAMETERS', { dom: this.dom, params: typedParamsToWire(params), flags }, o);
+  }
+
+  async numaParameters(flags = 0, o?: CallOptions): Promise<TypedParameters> {
+    return this.paramGetter('DOMAIN_GET_NUMA_PARAMETERS', flags, o);
+  }
+
+  async setNumaParameters(params: TypedParameters, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_SET_NUMA_PARAMETERS', { dom: this.dom, params: typedParamsToWire(params), flags }, o);
+  }
+
+  /** virDomainGetVcpuPinInfo: one host-CPU bitmap per vCPU (`vcpus` of them, `hostCpus` bits each). */
+  async vcpuPinInfo(vcpus: number, hostCpus: number, flags = 0, o?: CallOptions): Promise<boolean[][]> {
+    const maplen = Math.ceil(hostCpus / 8);
+    const r = await this.core.call('DOMAIN_GET_VCPU_PIN_INFO', { dom: this.dom, ncpumaps: vcpus, maplen, flags }, o);
+    return Array.from({ length: r.num }, (_, i) => cpuMapBits(r.cpumaps.subarray(i * maplen, (i + 1) * maplen), hostCpus));
+  }
+
+  /** virDomainPinVcpuFlags; `cpus` is the bitmap as booleans. */
+  async pinVcpu(vcpu: number, cpus: readonly boolean[], flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_PIN_VCPU_FLAGS', { dom: this.dom, vcpu, cpumap: cpuMapBytes(cpus), flags }, o);
+  }
+
+  /** virDomainGetEmulatorPinInfo: the emulator threads' host-CPU bitmap. */
+  async emulatorPinInfo(hostCpus: number, flags = 0, o?: CallOptions): Promise<boolean[]> {
+    const r = await this.core.call('DOMAIN_GET_EMULATOR_PIN_INFO', { dom: this.dom, maplen: Math.ceil(hostCpus / 8), flags }, o);
+    return cpuMapBits(r.cpumaps, hostCpus);
+  }
+
+  async pinEmulator(cpus: readonly boolean[], flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_PIN_EMULATOR', { dom: this.dom, cpumap: cpuMapBytes(cpus), flags }, o);
+  }
+
+  /** virDomainGetMetadata (type: 0 description, 1 title, 2 element under `uri`). */
+  async metadata(type: number, uri: string | null = null, flags = 0, o?: CallOptions): Promise<string> {
+    return (await this.core.call('DOMAIN_GET_METADATA', { dom: this.dom, type, uri, flags }, o)).metadata;
+  }
+
+  async setMetadata(type: number, metadata: string | null, key: string | null = null, uri: string | null = null, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_SET_METADATA', { dom: this.dom, type, metadata, key, uri, flags }, o);
+  }
+
+  /** virDomainRename; the handle takes the new name. */
+  async rename(newName: string, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_RENAME', { dom: this.dom, newName, flags }, o);
+    this.h = { ...this.h, name: newName };
+  }
+
+  /** virDomainGetTime: guest time as seconds and nanoseconds since the epoch. */
+  async time(flags = 0, o?: CallOptions): Promise<{ seconds: bigint; nseconds: number }> {
+    const r = await this.core.call('DOMAIN_GET_TIME', { dom: this.dom, flags }, o);
+    return { seconds: r.seconds, nseconds: r.nseconds };
+  }
+
+  async setTime(seconds: bigint, nseconds = 0, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_SET_TIME', { dom: this.dom, seconds, nseconds, flags }, o);
+  }
+
+  /** virDomainGetJobInfo (the older call): the job type and its counters. */
+  async jobInfo(o?: CallOptions): Promise<{ type: number; timeElapsed: bigint }> {
+    const r = await this.core.call('DOMAIN_GET_JOB_INFO', { dom: this.dom }, o);
+    return { type: r.type, timeElapsed: r.timeElapsed };
+  }
+
+  async managedSaveXml(flags = 0, o?: CallOptions): Promise<string> {
+    return (await this.core.call('DOMAIN_MANAGED_SAVE_GET_XML_DESC', { dom: this.dom, flags }, o)).xml;
+  }
+
+  async managedSaveDefineXml(dxml: string | null, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_MANAGED_SAVE_DEFINE_XML', { dom: this.dom, dxml, flags }, o);
+  }
+
+  /** virDomainGetJobStats: the job type and its statistics. */
+  async jobStats(flags = 0, o?: CallOptions): Promise<{ type: number; params: TypedParameters }> {
+    const r = await this.core.call('DOMAIN_GET_JOB_STATS', { dom: this.dom, flags }, o);
+    return { type: r.type, params: typedParamsFromWire(r.params) };
+  }
+
+  /** virDomainGetFSInfo (guest agent). */
+  async fsInfo(flags = 0, o?: CallOptions): Promise<{ mountpoint: string; name: string; fstype: string; devAliases: string[] }[]> {
+    return (await this.core.call('DOMAIN_GET_FSINFO', { dom: this.dom, flags }, o)).info.map((f) => ({ ...f }));
   }
 
   // Snapshots.

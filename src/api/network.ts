@@ -1,6 +1,6 @@
 // A virtual network: its (name, UUID) handle and the network APIs.
 import { uuidToString, type ApiCore, type CallOptions } from './core.js';
-import type { RemoteNonnullNetwork } from '../protocol/gen/remote.js';
+import type { RemoteNetworkDhcpLease, RemoteNonnullNetwork } from '../protocol/gen/remote.js';
 
 export class Network {
   constructor(
@@ -56,5 +56,15 @@ export class Network {
 
   async isPersistent(o?: CallOptions): Promise<boolean> {
     return (await this.core.call('NETWORK_IS_PERSISTENT', { net: this.h }, o)).persistent !== 0;
+  }
+
+  /** virNetworkUpdate: `command` (1 modify, 2 delete, 3 add-last, 4 add-first) on `section` of the definition. */
+  async update(command: number, section: number, parentIndex: number, xml: string, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('NETWORK_UPDATE', { net: this.h, command, section, parentIndex, xml, flags }, o);
+  }
+
+  /** virNetworkGetDHCPLeases, optionally for one MAC. */
+  async dhcpLeases(mac: string | null = null, flags = 0, o?: CallOptions): Promise<RemoteNetworkDhcpLease[]> {
+    return (await this.core.call('NETWORK_GET_DHCP_LEASES', { net: this.h, mac, needResults: 1, flags }, o)).leases;
   }
 }

@@ -10,6 +10,11 @@ import { ParseError, parseCommands, tokenize, type ParsedCommand } from './parse
 import { CONSOLE_COMMANDS } from './commands/console.js';
 import { DEVICE_COMMANDS } from './commands/devices.js';
 import { DOMAIN_COMMANDS } from './commands/domain.js';
+import { DOMAIN_MORE_COMMANDS } from './commands/domain-more.js';
+import { HOST_MORE_COMMANDS } from './commands/host-more.js';
+import { NET_IFACE_COMMANDS } from './commands/net-iface.js';
+import { NODEDEV_COMMANDS } from './commands/nodedev.js';
+import { TUNING_COMMANDS } from './commands/tuning.js';
 import { HOST_COMMANDS } from './commands/host.js';
 import { OBJECT_COMMANDS } from './commands/objects.js';
 import { SNAPSHOT_COMMANDS } from './commands/snapshot.js';
@@ -79,7 +84,8 @@ const SHELL_COMMANDS: CommandTable = {
   },
 };
 
-export const HANDLERS: CommandTable = { ...SHELL_COMMANDS, ...HOST_COMMANDS, ...DOMAIN_COMMANDS, ...SNAPSHOT_COMMANDS, ...OBJECT_COMMANDS, ...CONSOLE_COMMANDS, ...DEVICE_COMMANDS, ...VOLUME_COMMANDS };
+export const HANDLERS: CommandTable = { ...SHELL_COMMANDS, ...HOST_COMMANDS, ...DOMAIN_COMMANDS, ...SNAPSHOT_COMMANDS, ...OBJECT_COMMANDS, ...CONSOLE_COMMANDS, ...DEVICE_COMMANDS, ...VOLUME_COMMANDS,
+  ...HOST_MORE_COMMANDS, ...DOMAIN_MORE_COMMANDS, ...TUNING_COMMANDS, ...NODEDEV_COMMANDS, ...NET_IFACE_COMMANDS };
 
 /** Runs one command; true when it succeeded. Throws QuitSignal for quit/exit. */
 export async function runCommand(ctl: Ctl, cmd: ParsedCommand): Promise<boolean> {

@@ -105,8 +105,12 @@ test('console on a pty: banner through tsvirsh, header like virsh, Ctrl-] leaves
     // virsh after us: the console is free again (no --force needed) and starts the same way.
     const theirs = await session(['virsh', '-c', uri, 'console', name]);
     assert.match(theirs.stdout, /EXIT 0\n/, describeRun(theirs));
-    assert.deepEqual(header(ours.stdout), header(theirs.stdout));
     assert.deepEqual(header(ours.stdout), [`Connected to domain '${name}'`, 'Escape character is ^] (Ctrl + ])']);
+    // virsh writes its second line in two pieces, and guest output written straight to the
+    // terminal can land between them (seen once in CI): only its start is compared.
+    const [first, second] = header(theirs.stdout);
+    assert.equal(first, header(ours.stdout)[0]);
+    assert.ok(second?.startsWith('Escape character is ^]'), `virsh header: ${second}`);
 
     // The domain going away ends the session by itself, with exit 0 and the terminal restored.
     const DESTROY_PY = PTY_PY.replace("os.write(fd, b'\\x1d')", `import subprocess; subprocess.run(['virsh', '-c', '${uri}', 'destroy', '${name}'], capture_output=True)`);

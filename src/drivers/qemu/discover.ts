@@ -14,11 +14,13 @@ const LISTING = ['CONNECT_LIST_ALL_DOMAINS', 'CONNECT_NUM_OF_DOMAINS', 'CONNECT_
 /** Scans at most this often; a listing right after another reuses the last scan. */
 const MIN_INTERVAL_MS = 1000;
 /** A QMP socket held by another client never greets: give up on it quickly. */
-const CONNECT_TIMEOUT_MS = 1500;
+const CONNECT_TIMEOUT_MS = 3000;
+/** A process that could not be adopted is tried again after this long (it may have been busy). */
+const RETRY_AFTER_MS = 10_000;
 
 export class QemuDiscovery {
-  /** "pid:starttime" of processes tried already, adopted or not: each process is tried once. */
-  private readonly tried = new Set<string>();
+  /** "pid:starttime" of processes tried already, with when: adopted ones stay, failures are retried. */
+  private readonly tried = new Map<string, { at: number; adopted: boolean }>();
   private lastScan = 0;
   private running: Promise<void> | null = null;
 
@@ -41,14 +43,15 @@ export class QemuDiscovery {
     const candidates = findQemuProcesses().filter((p) => p.qmpPath !== null && !owned.has(p.pid) && !daemonManaged(p));
     for (const p of candidates) {
       const key = `${p.pid}:${startTime(p.pid)}`;
-      if (this.tried.has(key)) continue;
-      this.tried.add(key);
-      // A failure (socket busy, process gone, name taken) leaves the process alone for good.
-      await this.state.adopt(p.pid, { timeoutMs: CONNECT_TIMEOUT_MS, onlyNew: true }).catch(() => undefined);
+      const before = this.tried.get(key);
+      if (before && (before.adopted || Date.now() - before.at < RETRY_AFTER_MS)) continue;
+      // A failure (socket busy, process gone, name taken) leaves the process alone for a while.
+      const adopted = await this.state.adopt(p.pid, { timeoutMs: CONNECT_TIMEOUT_MS, onlyNew: true }).then(() => true, () => false);
+      this.tried.set(key, { at: Date.now(), adopted });
     }
-    // Forget processes that are gone, so the set stays as small as the process table.
+    // Forget processes that are gone, so the map stays as small as the process table.
     const alive = new Set(findQemuProcesses().map((p) => `${p.pid}:${startTime(p.pid)}`));
-    for (const k of this.tried) if (!alive.has(k)) this.tried.delete(k);
+    for (const k of this.tried.keys()) if (!alive.has(k)) this.tried.delete(k);
   }
 }
 

@@ -1,7 +1,7 @@
 // Domain events of the QEMU driver: lifecycle (with libvirt's event/detail numbers) and
 // reboot, fanned out to every connection of the driver whoever caused the change.
 import type { DriverEvent, DriverEventListener } from '../../api/driver.js';
-import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
+import type { RemoteNonnullDomain, RemoteTypedParam } from '../../protocol/gen/remote.js';
 
 export type Emit = (ev: DriverEvent) => void;
 
@@ -47,4 +47,19 @@ export function rebootEvent(dom: RemoteNonnullDomain): DriverEvent {
 /** VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED: a hot-unplugged device is gone, named by its alias. */
 export function deviceRemovedEvent(dom: RemoteNonnullDomain, devAlias: string): DriverEvent {
   return { family: 'domain', eventID: 15, proc: 'DOMAIN_EVENT_CALLBACK_DEVICE_REMOVED', target: dom.uuid, payload: { msg: { dom, devAlias } } };
+}
+
+/** VIR_DOMAIN_EVENT_ID_DEVICE_ADDED: a hot-plugged device is in, named by its alias. */
+export function deviceAddedEvent(dom: RemoteNonnullDomain, devAlias: string): DriverEvent {
+  return { family: 'domain', eventID: 19, proc: 'DOMAIN_EVENT_CALLBACK_DEVICE_ADDED', target: dom.uuid, payload: { dom, devAlias } };
+}
+
+/** VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION: QEMU's MIGRATION_PASS (a save is a migration). */
+export function migrationIterationEvent(dom: RemoteNonnullDomain, iteration: number): DriverEvent {
+  return { family: 'domain', eventID: 20, proc: 'DOMAIN_EVENT_CALLBACK_MIGRATION_ITERATION', target: dom.uuid, payload: { dom, iteration } };
+}
+
+/** VIR_DOMAIN_EVENT_ID_JOB_COMPLETED: the statistics of a finished job, as typed parameters. */
+export function jobCompletedEvent(dom: RemoteNonnullDomain, params: RemoteTypedParam[]): DriverEvent {
+  return { family: 'domain', eventID: 21, proc: 'DOMAIN_EVENT_CALLBACK_JOB_COMPLETED', target: dom.uuid, payload: { dom, params } };
 }

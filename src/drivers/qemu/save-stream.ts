@@ -7,19 +7,28 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { internalError, operationFailed } from './errors.js';
 import { logTail, type QemuProcess } from './process.js';
+import type { RemoteTypedParam } from '../../protocol/gen/remote.js';
 import { VirErrorDomain } from '../../rpc/errors.js';
 
 /** No throttle: the whole point is to get the state out quickly (libvirt lifts it too). */
 const MAX_BANDWIDTH = 2 ** 40;
 const POLL_MS = 50;
 
-interface MigrateInfo {
+/** The parts of query-migrate's answer the driver reads. */
+export interface MigrateInfo {
   status?: string;
   'error-desc'?: string;
+  'total-time'?: number;
+  downtime?: number;
+  'setup-time'?: number;
+  ram?: Partial<Record<'transferred' | 'remaining' | 'total' | 'duplicate' | 'normal' | 'normal-bytes' | 'dirty-pages-rate' | 'mbps' | 'dirty-sync-count' | 'postcopy-requests' | 'page-size', number>>;
 }
 
-/** Migrates the paused guest into `file` from byte `offset` on (the header is already there). */
-export async function migrateToFile(proc: QemuProcess, vmName: string, file: string, offset: number, sockPath: string): Promise<void> {
+/**
+ * Migrates the paused guest into `file` from byte `offset` on (the header is already there);
+ * resolves with QEMU's final statistics.
+ */
+export async function migrateToFile(proc: QemuProcess, vmName: string, file: string, offset: number, sockPath: string): Promise<MigrateInfo> {
   rmSync(sockPath, { force: true });
   const server = createServer();
   const out = createWriteStream(file, { flags: 'r+', start: offset });
@@ -32,10 +41,13 @@ export async function migrateToFile(proc: QemuProcess, vmName: string, file: str
   try {
     await listen(server, sockPath);
     await proc.command('migrate-set-parameters', { 'max-bandwidth': MAX_BANDWIDTH }, vmName);
+    // As libvirt: QEMU reports each pass (MIGRATION_PASS), which becomes migration-iteration.
+    await proc.command('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] }, vmName);
     await proc.command('migrate', { uri: `unix:${sockPath}` }, vmName);
-    await waitMigration(proc, vmName, 'domain save');
+    const info = await waitMigration(proc, vmName, 'domain save');
     if (!copied) throw internalError('QEMU finished the migration without connecting to the save socket');
     await copied;
+    return info;
   } catch (e) {
     if (!proc.isEnded) await proc.command('migrate_cancel', undefined, vmName).catch(() => undefined);
     throw e;
@@ -62,7 +74,7 @@ export async function migrateFromFile(proc: QemuProcess, vmName: string, file: s
 }
 
 /** Polls query-migrate until QEMU reports the end (the MIGRATION event needs a capability). */
-async function waitMigration(proc: QemuProcess, vmName: string, job: string): Promise<void> {
+async function waitMigration(proc: QemuProcess, vmName: string, job: string): Promise<MigrateInfo> {
   for (;;) {
     if (proc.isEnded) throw internalError(`qemu unexpectedly closed the monitor: ${logTail(proc.logPath, 0).split('\n').slice(-3).join('\n')}`);
     let info: MigrateInfo;
@@ -72,7 +84,7 @@ async function waitMigration(proc: QemuProcess, vmName: string, job: string): Pr
       if (proc.isEnded) continue;
       throw e;
     }
-    if (info.status === 'completed') return;
+    if (info.status === 'completed') return info;
     if (info.status === 'failed' || info.status === 'cancelled') {
       const why = info['error-desc'] ?? info.status;
       throw operationFailed(`job '${job}' failed: ${why}`, VirErrorDomain.QEMU);
@@ -89,4 +101,35 @@ function listen(server: Server, path: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/** VIR_DOMAIN_JOB_OPERATION_SAVE: what job-completed says the job was. */
+const JOB_OPERATION_SAVE = 2;
+
+/** The job-completed parameters libvirt derives from a finished save's statistics. */
+export function saveJobStats(info: MigrateInfo, elapsedMs: number): RemoteTypedParam[] {
+  const ram = info.ram ?? {};
+  const n = (v: number | undefined): bigint => BigInt(Math.max(0, Math.round(v ?? 0)));
+  const ull = (field: string, v: number | undefined): RemoteTypedParam => ({ field, value: { type: 4, ul: n(v) } });
+  return [
+    { field: 'operation', value: { type: 1, i: JOB_OPERATION_SAVE } },
+    ull('time_elapsed', elapsedMs),
+    ull('downtime', info.downtime),
+    ull('setup_time', info['setup-time']),
+    ull('data_total', ram.total),
+    ull('data_processed', ram.transferred),
+    ull('data_remaining', ram.remaining),
+    ull('memory_total', ram.total),
+    ull('memory_processed', ram.transferred),
+    ull('memory_remaining', ram.remaining),
+    // QEMU's mbps is megabits per second; libvirt reports bytes per second.
+    ull('memory_bps', ((ram.mbps ?? 0) * 1e6) / 8),
+    ull('memory_constant', ram.duplicate),
+    ull('memory_normal', ram.normal),
+    ull('memory_normal_bytes', ram['normal-bytes']),
+    ull('memory_dirty_rate', ram['dirty-pages-rate']),
+    ull('memory_iteration', ram['dirty-sync-count']),
+    ull('memory_postcopy_requests', ram['postcopy-requests']),
+    ull('memory_page_size', ram['page-size']),
+  ];
 }

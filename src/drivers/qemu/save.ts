@@ -14,9 +14,9 @@ import { PausedReason, QemuDomain, RunningReason, ShutoffReason, State } from '.
 import {
   checkFlags, internalError, invalidArg, noDomainUuid, notRunning, operationDenied, operationFailed, operationInvalid, operationUnsupported, systemError, xmlParse,
 } from './errors.js';
-import { Detail, Lifecycle } from './events.js';
+import { Detail, jobCompletedEvent, Lifecycle } from './events.js';
 import { finishImage, managedSavePath, readSaveImage, SaveDetail, writeImageHeader, type SaveImage } from './save-image.js';
-import { migrateFromFile, migrateToFile } from './save-stream.js';
+import { migrateFromFile, migrateToFile, saveJobStats } from './save-stream.js';
 import type { IncomingStart, QemuDriverState } from './state.js';
 import { uuidText } from './uuid.js';
 
@@ -123,6 +123,7 @@ export function saveMethods(s: QemuDriverState): DriverMethods {
   const save = async (d: QemuDomain, path: string, flags: number, managed = false): Promise<void> => {
     const proc = d.proc;
     if (!d.active || !proc) throw notRunning();
+    const started = performance.now();
     const wasRunning = d.state === State.RUNNING;
     const runAfter = flags & SAVE_RUNNING ? true : flags & SAVE_PAUSED ? false : wasRunning;
     const xml = formatDomain(d.def, { inactive: true, secure: true });
@@ -144,9 +145,10 @@ export function saveMethods(s: QemuDriverState): DriverMethods {
       } catch (e) {
         throw systemError(`Failed to create file '${path}'`, e);
       }
-      await migrateToFile(proc, d.name, tmp, offset, join(s.paths.stateDir, `domain-${d.id}-${d.name.slice(0, 20)}.migrate`));
+      const info = await migrateToFile(proc, d.name, tmp, offset, join(s.paths.stateDir, `domain-${d.id}-${d.name.slice(0, 20)}.migrate`));
       finishImage(tmp);
       renameSync(tmp, path);
+      s.events.emit(jobCompletedEvent(d.handle(), saveJobStats(info, performance.now() - started)));
     } catch (e) {
       rmSync(tmp, { force: true });
       // The guest goes back to what it was doing (libvirt's save-canceled resume).

@@ -11,10 +11,11 @@ import type { QmpEvent } from '../../qmp/index.js';
 import { kvmUsable, loadQemuCaps, machineAliases, type QemuCaps } from './caps.js';
 import { buildQemuCommand } from './command/index.js';
 import { systemError, internalError, xmlParse } from './errors.js';
-import { Detail, EventBus, Lifecycle, lifecycleEvent, rebootEvent } from './events.js';
+import { Detail, EventBus, Lifecycle, lifecycleEvent, migrationIterationEvent, rebootEvent } from './events.js';
 import { writeFileAtomic, xmlNamesIn } from './files.js';
 import type { QemuPaths } from './paths.js';
 import { QemuProcess, spawnQemu, type ProcessTimeouts } from './process.js';
+import { plugStartupVcpus } from './hotplug/vcpu.js';
 import { applyBalloonPeriod } from './stats-qmp.js';
 import { readStatus, removeStatus, statusFile, writeStatus } from './status.js';
 import { SaveDetail } from './save-image.js';
@@ -213,7 +214,8 @@ export class QemuDriverState {
       this.saveStatus(dom);
       await proc.connectMonitor(this.hooks(dom, proc), logFrom, def.name);
       await proc.command('query-status', undefined, def.name);
-      // As libvirt: the balloon's stats period is set before the guest runs.
+      // As libvirt: hot-plugged vCPUs and the balloon's stats period are set up before the guest runs.
+      await plugStartupVcpus(dom);
       await applyBalloonPeriod(dom, proc);
       if (incoming) {
         await incoming.load(proc, monitorPath.replace(/\.monitor$/, '.migrate'));
@@ -413,6 +415,10 @@ export class QemuDriverState {
       case 'DEVICE_DELETED': {
         const alias = data.device;
         if (typeof alias === 'string' && alias !== '') for (const l of [...this.deviceDeletedListeners]) l(dom, alias);
+        return;
+      }
+      case 'MIGRATION_PASS': {
+        if (typeof data.pass === 'number') this.events.emit(migrationIterationEvent(dom.handle(), data.pass));
         return;
       }
       case 'GUEST_PANICKED': {

@@ -151,7 +151,8 @@ test('a qcow2 disk attached live: libvirt node names, alias and slot; detach wai
   const pci = await qmp<{ bus: number; devices: { slot: number; qdev_id: string }[] }[]>('query-pci');
   assert.deepEqual(pci[0].devices.filter((d) => d.slot === 3).map((d) => d.qdev_id), ['virtio-disk1']);
 
-  await rejects(attach(diskXml('vdb', raw, 'raw')), 55, /^Requested operation is not valid: target vdb already exists$/);
+  // Live, libvirtd 9.0 validates the would-be definition: an XML error naming both sources.
+  await rejects(attach(diskXml('vdb', raw, 'raw')), 27, /^XML error: target 'vdb' duplicated for disk sources '.*data\.qcow2' and '.*data\.raw'$/);
 
   await detach(diskXml('vdb', qcow2, 'qcow2'));
   assert.deepEqual(removed, ['virtio-disk1']);

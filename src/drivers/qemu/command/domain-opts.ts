@@ -6,7 +6,7 @@ import { unsupportedConfig, unsupportedElement } from './errors.js';
 /** Features that need nothing on an i440fx command line beyond -no-acpi when acpi is absent. */
 const FEATURES = ['acpi', 'apic', 'pae'];
 /** Top-level sections that only matter to cgroups/security setup or carry no QEMU argument. */
-const IGNORED_SECTIONS = ['cputune', 'memtune', 'resource', 'seclabel', 'sysinfo', 'cpu', 'pm', 'perf'];
+const IGNORED_SECTIONS = ['cputune', 'memtune', 'resource', 'seclabel', 'sysinfo', 'cpu', 'pm', 'perf', 'vcpus'];
 const DEVICE_KINDS = ['input', 'memballoon', 'rng', 'watchdog'];
 const OS_EXTRAS = ['smbios', 'bootmenu'];
 

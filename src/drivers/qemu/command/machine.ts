@@ -49,9 +49,22 @@ export function cpuArg(def: DomainDef, accel: 'kvm' | 'tcg'): string {
 /** libvirt hands QEMU whole MiB; the definition's KiB are rounded up. */
 export const memoryMiB = (def: DomainDef): bigint => (def.memoryKiB + 1023n) / 1024n;
 
+/**
+ * <vcpus> (written once vCPUs were hot-plugged): the enabled, hotpluggable ones are plugged over
+ * QMP after QEMU starts, as libvirt does, so -smp counts only the rest.
+ */
+export function hotpluggedVcpuIds(def: DomainDef): number[] {
+  const list = section(def, 'vcpus');
+  if (!list) return [];
+  return elementsOf(list, 'vcpu')
+    .filter((v) => attr(v, 'enabled') === 'yes' && attr(v, 'hotpluggable') === 'yes')
+    .map((v) => Number(attr(v, 'id')));
+}
+
 export function smpArg(def: DomainDef): string {
   const max = def.vcpu.count;
-  const current = def.vcpu.current ?? max;
+  const current = (def.vcpu.current ?? max) - hotpluggedVcpuIds(def).length;
+  if (current < 1) throw unsupportedConfig('at least one vCPU must be enabled and not hotpluggable');
   const topo = child(section(def, 'cpu'), 'topology');
   const parts = [String(current)];
   if (current !== max) parts.push(`maxcpus=${max}`);

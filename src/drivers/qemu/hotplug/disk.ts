@@ -7,8 +7,9 @@ import { attr } from '../../../api/xml/tree.js';
 import { diskNameToIndex } from '../../../api/xml/domain/implicit.js';
 import { validateDisk } from '../command/disks.js';
 import type { QemuDomain } from '../domain-obj.js';
+import { VirError, VirErrorDomain, VirErrorNumber } from '../../../rpc/errors.js';
 import { internalError, systemError } from '../errors.js';
-import { deviceRemovedEvent } from '../events.js';
+import { deviceAddedEvent, deviceRemovedEvent } from '../events.js';
 import type { QemuDriverState } from '../state.js';
 import {
   chooseSlot, configUnsupported, deviceMissing, nextNodeIndex, opUnsupported, pciAddress, redefine, targetExists, targetMissing,
@@ -105,6 +106,13 @@ async function addNodes(d: QemuDomain, disk: DomainDisk, blockdevs: Props[]): Pr
   return added;
 }
 
+/** The live check (libvirt validates the would-be definition): an XML error naming both sources. */
+function targetDuplicated(existing: DomainDisk, added: DomainDisk): VirError {
+  const src = (d: DomainDisk) => attr(d.source, 'file') ?? attr(d.source, 'dev') ?? attr(d.source, 'name') ?? '<null>';
+  return VirError.format(VirErrorNumber.XML_ERROR, VirErrorDomain.DOMAIN, 'XML error: %s',
+    `target '${added.targetDev}' duplicated for disk sources '${src(existing)}' and '${src(added)}'`);
+}
+
 async function delNodes(d: QemuDomain, nodes: readonly string[]): Promise<void> {
   for (const n of nodes) await d.proc?.command('blockdev-del', { 'node-name': n }, d.name).catch(() => undefined);
 }
@@ -113,7 +121,8 @@ export async function attachDiskLive(s: QemuDriverState, d: QemuDomain, disk: Do
   const def = d.def;
   const proc = d.proc;
   if (!proc) throw internalError('monitor must not be NULL');
-  if (def.devices.disks.some((x) => x.targetDev === disk.targetDev)) throw targetExists(disk.targetDev);
+  const dup = def.devices.disks.find((x) => x.targetDev === disk.targetDev);
+  if (dup) throw targetDuplicated(dup, disk);
   checkDisk(disk);
   // Parsed within the domain so drive addresses are filled in as at define time.
   const filled = redefine(def, (c) => insertDisk(c.devices.disks, disk)).devices.disks.find((x) => x.targetDev === disk.targetDev) ?? disk;
@@ -138,6 +147,7 @@ export async function attachDiskLive(s: QemuDriverState, d: QemuDomain, disk: Do
   }
   insertDisk(def.devices.disks, filled);
   s.saveStatus(d);
+  s.events.emit(deviceAddedEvent(d.handle(), String(device.id)));
 }
 
 interface BlockInfo { device: string; qdev?: string; tray_open?: boolean; inserted?: { 'node-name'?: string } }

@@ -6,7 +6,7 @@ import { VirErrorDomain } from '../../../rpc/errors.js';
 import { netArgs, validateNet } from '../command/nets.js';
 import type { QemuDomain } from '../domain-obj.js';
 import { internalError, operationFailed } from '../errors.js';
-import { deviceRemovedEvent } from '../events.js';
+import { deviceAddedEvent, deviceRemovedEvent } from '../events.js';
 import type { QemuDriverState } from '../state.js';
 import { chooseSlot, deviceMissing, pciAddress, redefine, slotOf, usedSlotsLive } from './common.js';
 import { bootOrder, optionObjects, usedSlotsConfig } from './qemu-args.js';
@@ -106,6 +106,7 @@ export async function attachNetLive(s: QemuDriverState, d: QemuDomain, n: Domain
   aliases.set(n, `net${index}`);
   d.def.devices.nets.push(n);
   s.saveStatus(d);
+  s.events.emit(deviceAddedEvent(d.handle(), `net${index}`));
 }
 
 export async function detachNetLive(s: QemuDriverState, unplugs: Unplugs, d: QemuDomain, n: DomainNet, macGiven: boolean): Promise<void> {

@@ -5,6 +5,7 @@ import type { XmlEl } from '../../../api/xml/tree.js';
 import type { QemuDomain } from '../domain-obj.js';
 import { invalidArg, operationTimeout } from '../errors.js';
 import type { QemuDriverState } from '../state.js';
+import { hotpluggedVcpuIds } from '../command/machine.js';
 import { configUnsupported } from './common.js';
 import { unplugsOf } from './unplug.js';
 
@@ -77,6 +78,21 @@ export async function setVcpusLive(s: QemuDriverState, d: QemuDomain, n: number)
       def.sections.set('vcpus', [vcpusElement(cpus)]);
       s.saveStatus(d);
     }
+  }
+}
+
+/**
+ * At start (and before an incoming migration), the vCPUs the definition lists as enabled and
+ * hotpluggable are plugged before the guest runs, so a restored guest has the CPUs it was saved with.
+ */
+export async function plugStartupVcpus(d: QemuDomain): Promise<void> {
+  const ids = hotpluggedVcpuIds(d.def);
+  if (ids.length === 0) return;
+  const cpus = await cpuEntities(d);
+  for (const i of ids) {
+    const c = cpus[i];
+    if (!c) throw configUnsupported(`vCPU ${i} does not exist in this guest's topology`);
+    await d.proc?.command('device_add', { driver: c.type, id: `vcpu${i}`, ...c.props }, d.name);
   }
 }
 
