@@ -11,6 +11,7 @@ import type { Libvirtd } from '../harness/libvirtd.js';
 import { describeRun, runVirsh } from '../harness/run.js';
 import { startTsvirtd } from '../harness/tsvirtd.js';
 import { tsvirsh } from '../harness/tsvirsh.js';
+import { discoveryScope } from '../../src/drivers/qemu/discover.js';
 import { QEMU_BIN, killGuestsIn, qemuEnv, qemuSkipReason } from '../drivers/qemu/driver-guest.js';
 
 const skip = qemuSkipReason();
@@ -19,7 +20,8 @@ let daemon: Libvirtd | undefined;
 const saved = { ...process.env };
 
 before(() => {
-  Object.assign(process.env, qemuEnv(join(base, 'driver')), { TSVIRT_QEMU_DISCOVER: '1' });
+  // Only QMP sockets under this test's directory: other tests start QEMUs by hand at the same time.
+  Object.assign(process.env, qemuEnv(join(base, 'driver')), { TSVIRT_QEMU_DISCOVER: base });
 });
 
 after(async () => {
@@ -79,4 +81,13 @@ test('a hand-started QEMU appears in list and is destroyed through tsvirsh', { s
   assert.equal(after.stdout.trim(), '');
   assert.ok(!gone(other.pid ?? -1), 'the daemon-style QEMU was left running');
   other.kill('SIGKILL');
+});
+
+test('discovery scope: off, everything, or one directory; the environment wins over qemu.conf', () => {
+  const conf = new Map([['discover_external', '/run/qemu']]);
+  assert.deepEqual(discoveryScope(new Map(), {}), { kind: 'all' });
+  assert.deepEqual(discoveryScope(conf, {}), { kind: 'under', dir: '/run/qemu/' });
+  assert.deepEqual(discoveryScope(conf, { TSVIRT_QEMU_DISCOVER: 'no' }), { kind: 'none' });
+  assert.deepEqual(discoveryScope(new Map([['discover_external', '0']]), {}), { kind: 'none' });
+  assert.deepEqual(discoveryScope(new Map(), { TSVIRT_QEMU_DISCOVER: '/tmp/x/' }), { kind: 'under', dir: '/tmp/x/' });
 });

@@ -1,9 +1,11 @@
 // Discovery of QEMU processes started by hand: before the driver answers a listing, it looks for
 // QEMU processes with a QMP unix socket that no domain of ours owns and adopts them as running
 // transient domains (tainted "externally launched"), so they show up in `list` and can be managed.
-// QEMUs run by a daemon (ours or libvirtd, known by their monitor socket's name) are left alone. Switched off with TSVIRT_QEMU_DISCOVER=0 or
-// `discover_external = "0"` in the driver's qemu.conf.
+// QEMUs run by a daemon (ours or libvirtd, known by their monitor socket's name) are left alone.
+// TSVIRT_QEMU_DISCOVER or `discover_external` in the driver's qemu.conf: "0" switches discovery
+// off, a directory limits it to QMP sockets under that directory.
 import { readFileSync } from 'node:fs';
+import { isAbsolute, sep } from 'node:path';
 import type { DriverMethod, DriverMethods } from '../../api/driver.js';
 import { findQemuProcesses, type QemuProcess } from './attach.js';
 import type { QemuDriverState } from './state.js';
@@ -24,7 +26,15 @@ export class QemuDiscovery {
   private lastScan = 0;
   private running: Promise<void> | null = null;
 
-  constructor(private readonly state: QemuDriverState) {}
+  constructor(
+    private readonly state: QemuDriverState,
+    private readonly scope: DiscoveryScope = { kind: 'all' },
+  ) {}
+
+  private inScope(p: QemuProcess): boolean {
+    if (this.scope.kind === 'none' || p.qmpPath === null) return false;
+    return this.scope.kind === 'all' || p.qmpPath.startsWith(this.scope.dir);
+  }
 
   /** One scan at a time; callers arriving during a scan wait for it. */
   scan(): Promise<void> {
@@ -40,7 +50,7 @@ export class QemuDiscovery {
   private async scanOnce(): Promise<void> {
     const owned = new Set<number>();
     for (const d of this.state.list.all()) if (d.proc) owned.add(d.proc.pid);
-    const candidates = findQemuProcesses().filter((p) => p.qmpPath !== null && !owned.has(p.pid) && !daemonManaged(p));
+    const candidates = findQemuProcesses().filter((p) => this.inScope(p) && !owned.has(p.pid) && !daemonManaged(p));
     for (const p of candidates) {
       const key = `${p.pid}:${startTime(p.pid)}`;
       const before = this.tried.get(key);
@@ -55,10 +65,17 @@ export class QemuDiscovery {
   }
 }
 
-/** Whether discovery is on: TSVIRT_QEMU_DISCOVER wins over the driver config; default on. */
-export function discoveryEnabled(conf: ReadonlyMap<string, string>, env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+/**
+ * Which QEMUs discovery considers: none, all, or only those whose QMP socket lives under a
+ * directory. TSVIRT_QEMU_DISCOVER wins over the driver config's discover_external; default all.
+ */
+export type DiscoveryScope = { kind: 'none' } | { kind: 'all' } | { kind: 'under'; dir: string };
+
+export function discoveryScope(conf: ReadonlyMap<string, string>, env: Readonly<Record<string, string | undefined>> = process.env): DiscoveryScope {
   const v = env.TSVIRT_QEMU_DISCOVER ?? conf.get('discover_external') ?? '1';
-  return !/^(0|no|off|false)$/i.test(v);
+  if (/^(0|no|off|false)$/i.test(v)) return { kind: 'none' };
+  if (isAbsolute(v)) return { kind: 'under', dir: v.endsWith(sep) ? v : v + sep };
+  return { kind: 'all' };
 }
 
 /** The methods with a discovery scan in front of every listing and name/id lookup. */

@@ -7,7 +7,7 @@ import { consoleMethods } from './console.js';
 import { domainMethods } from './domains.js';
 import { hotplugMethods } from './hotplug/index.js';
 import { internalError } from './errors.js';
-import { QemuDiscovery, discoveryEnabled, withDiscovery } from './discover.js';
+import { QemuDiscovery, discoveryScope, withDiscovery } from './discover.js';
 import { qemuConf, qemuPaths } from './paths.js';
 import { hostMethods } from './host.js';
 import { qemuApiMethods } from './qemu-api.js';
@@ -35,8 +35,9 @@ export function qemuDriverState(opts: { autostart?: boolean } = {}): Promise<{ s
     // Pools live beside the domain definitions (<config dir>/storage), shared by every connection.
     const storage = new StorageDirStore(join(state.paths.configDir, 'storage')).methods();
     const methods: DriverMethods = { ...storage, ...consoleMethods(state), ...saveMethods(state), ...domainMethods(state), ...hotplugMethods(state), ...hostMethods(state), ...statsMethods(state), ...screenshotMethods(state), qemu: qemuApiMethods(state) };
-    if (!discoveryEnabled(qemuConf(isPrivileged()))) return { state, methods };
-    return { state, methods: withDiscovery(methods, new QemuDiscovery(state)) };
+    const scope = discoveryScope(qemuConf(isPrivileged()));
+    if (scope.kind === 'none') return { state, methods };
+    return { state, methods: withDiscovery(methods, new QemuDiscovery(state, scope)) };
   })();
   shared.catch(() => (shared = null));
   return shared;

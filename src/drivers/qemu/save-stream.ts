@@ -122,8 +122,8 @@ export function saveJobStats(info: MigrateInfo, elapsedMs: number): RemoteTypedP
     ull('memory_total', ram.total),
     ull('memory_processed', ram.transferred),
     ull('memory_remaining', ram.remaining),
-    // QEMU's mbps is megabits per second; libvirt reports bytes per second.
-    ull('memory_bps', ((ram.mbps ?? 0) * 1e6) / 8),
+    // QEMU's mbps is megabits per second; libvirt reports bytes per second, and only when known.
+    ...(ram.mbps ? [ull('memory_bps', (ram.mbps * 1e6) / 8)] : []),
     ull('memory_constant', ram.duplicate),
     ull('memory_normal', ram.normal),
     ull('memory_normal_bytes', ram['normal-bytes']),
