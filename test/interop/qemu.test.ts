@@ -205,6 +205,23 @@ test('managed save, save/restore, live vCPUs and disk hot-plug: same transcript 
   assert.match(mine.events, /Stopped Saved\n/);
 });
 
+/** Monitor passthrough: QEMU's own `stop` pauses the guest; the domain is tainted for it. */
+const SCRIPT_D: string[][] = [
+  ['start', GUEST_NAME], ['qemu-monitor-command', GUEST_NAME, '{"execute":"stop"}'], ['domstate', '--reason', GUEST_NAME],
+  ['dominfo', GUEST_NAME], ['qemu-monitor-command', GUEST_NAME, '--hmp', 'info status'], ['resume', GUEST_NAME],
+  ['domstate', '--reason', GUEST_NAME], ['destroy', GUEST_NAME], ['dominfo', GUEST_NAME],
+];
+
+test('monitor passthrough: paused reason, taint messages and events as libvirtd', { skip, timeout: 60_000 }, async () => {
+  // Each daemon numbers its own monitor commands (libvirt-N, tsvirt-N).
+  const ids = (t: string) => t.replace(/"id":"(?:libvirt|tsvirt)-\d+"/g, '"id":"ID"');
+  const theirs = await transcriptWithEvents(real!, SCRIPT_D, 6);
+  const mine = await transcriptWithEvents(ours!, SCRIPT_D, 6);
+  assert.equal(ids(mine.text), ids(theirs.text));
+  assert.equal(mine.events, theirs.events);
+  assert.match(mine.text, /tainted: custom monitor control commands issued/);
+});
+
 test('autostart and undefine: same transcript', { skip, timeout: 60_000 }, async () => {
   const theirs = await transcript(real!, SCRIPT_B);
   const mine = await transcript(ours!, SCRIPT_B);
