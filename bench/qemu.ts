@@ -54,7 +54,13 @@ function drive(uri: string, xmlFile: string, cycles: number, warmup: number, bet
       buf += b.toString();
       if (buf.startsWith('ready\n') && !buf.includes('{')) {
         buf = '';
-        between().then(() => py.stdin.write('\n'), reject);
+        between().then(
+          () => py.stdin.write('\n'),
+          (e: unknown) => {
+            py.kill();
+            reject(e);
+          },
+        );
       }
     });
     py.on('error', reject);
@@ -161,7 +167,11 @@ export async function benchQemu(): Promise<string> {
     const startOurs = (): Promise<Libvirtd> => {
       const saved = process.env.TSVIRTD_NODE_FLAGS;
       process.env.TSVIRTD_NODE_FLAGS = `${saved ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapDir}`;
-      return startTsvirtd().finally(() => (process.env.TSVIRTD_NODE_FLAGS = saved));
+      return startTsvirtd().finally(() => {
+        // Assigning undefined would store the string "undefined".
+        if (saved === undefined) delete process.env.TSVIRTD_NODE_FLAGS;
+        else process.env.TSVIRTD_NODE_FLAGS = saved;
+      });
     };
     for (const [name, start] of [['tsvirtd', startOurs], ['libvirtd', () => startLibvirtd()]] as const) {
       const d: Libvirtd = await start();

@@ -4,6 +4,7 @@
  * `statusUpdates()`. An optional reconnect policy reopens a lost remote connection with
  * backoff and jitter, replays event subscriptions and re-synchronises domain watches.
  */
+import { resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { ApiCore, uuidFromString, type CallOptions } from './core.js';
 import { Domain } from './domain.js';
@@ -317,8 +318,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return new Domain(this.core, (await this.core.call('DOMAIN_CREATE_XML', { xmlDesc: xml, flags }, o)).dom);
   }
 
-  /** virDomainRestore (no dxml, no flags) or virDomainRestoreFlags. */
-  async restoreDomain(from: string, opts: { dxml?: string; flags?: number } = {}, o?: CallOptions): Promise<void> {
+  /** virDomainRestore (no dxml, no flags) or virDomainRestoreFlags; relative paths are made absolute here, as libvirt does. */
+  async restoreDomain(path: string, opts: { dxml?: string; flags?: number } = {}, o?: CallOptions): Promise<void> {
+    const from = resolve(path);
     if (opts.dxml === undefined && opts.flags === undefined) await this.core.call('DOMAIN_RESTORE', { from }, o);
     else await this.core.call('DOMAIN_RESTORE_FLAGS', { from, dxml: opts.dxml ?? null, flags: opts.flags ?? 0 }, o);
   }
@@ -486,11 +488,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   async saveImageXml(file: string, flags = 0, o?: CallOptions): Promise<string> {
-    return (await this.core.call('DOMAIN_SAVE_IMAGE_GET_XML_DESC', { file, flags }, o)).xml;
+    return (await this.core.call('DOMAIN_SAVE_IMAGE_GET_XML_DESC', { file: resolve(file), flags }, o)).xml;
   }
 
   async saveImageDefineXml(file: string, dxml: string, flags = 0, o?: CallOptions): Promise<void> {
-    await this.core.call('DOMAIN_SAVE_IMAGE_DEFINE_XML', { file, dxml, flags }, o);
+    await this.core.call('DOMAIN_SAVE_IMAGE_DEFINE_XML', { file: resolve(file), dxml, flags }, o);
   }
 
   async listAllNodeDevices(flags = 0, o?: CallOptions): Promise<NodeDevice[]> {

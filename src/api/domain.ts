@@ -2,6 +2,7 @@
  * A domain: its wire handle (name, UUID, id are read from it without a round trip, as libvirt
  * does) and one method per domain API. Flags default to 0, options to none.
  */
+import { resolve } from 'node:path';
 import { ApiCore, uuidToString, type CallOptions } from './core.js';
 import type { DomainChannelFlags, DomainConsoleFlags, DomainSnapshotCreateFlags, DomainSnapshotListFlags } from './flags.js';
 import {
@@ -266,8 +267,9 @@ export class Domain {
     await this.core.call('DOMAIN_MANAGED_SAVE_REMOVE', { dom: this.dom, flags }, o);
   }
 
-  /** virDomainSave (no dxml, no flags) or virDomainSaveFlags. */
-  async save(to: string, opts: { dxml?: string; flags?: number } = {}, o?: CallOptions): Promise<void> {
+  /** virDomainSave (no dxml, no flags) or virDomainSaveFlags; a relative path is the caller's, as libvirt makes it absolute. */
+  async save(path: string, opts: { dxml?: string; flags?: number } = {}, o?: CallOptions): Promise<void> {
+    const to = resolve(path);
     if (opts.dxml === undefined && opts.flags === undefined) await this.core.call('DOMAIN_SAVE', { dom: this.dom, to }, o);
     else await this.core.call('DOMAIN_SAVE_FLAGS', { dom: this.dom, to, dxml: opts.dxml ?? null, flags: opts.flags ?? 0 }, o);
   }

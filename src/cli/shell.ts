@@ -11,6 +11,7 @@ import { CONSOLE_COMMANDS } from './commands/console.js';
 import { DEVICE_COMMANDS } from './commands/devices.js';
 import { DOMAIN_COMMANDS } from './commands/domain.js';
 import { DOMAIN_MORE_COMMANDS } from './commands/domain-more.js';
+import { EDIT_COMMANDS } from './commands/edit.js';
 import { HOST_MORE_COMMANDS } from './commands/host-more.js';
 import { NET_IFACE_COMMANDS } from './commands/net-iface.js';
 import { NODEDEV_COMMANDS } from './commands/nodedev.js';
@@ -85,7 +86,9 @@ const SHELL_COMMANDS: CommandTable = {
 };
 
 export const HANDLERS: CommandTable = { ...SHELL_COMMANDS, ...HOST_COMMANDS, ...DOMAIN_COMMANDS, ...SNAPSHOT_COMMANDS, ...OBJECT_COMMANDS, ...CONSOLE_COMMANDS, ...DEVICE_COMMANDS, ...VOLUME_COMMANDS,
-  ...HOST_MORE_COMMANDS, ...DOMAIN_MORE_COMMANDS, ...TUNING_COMMANDS, ...NODEDEV_COMMANDS, ...NET_IFACE_COMMANDS };
+  ...HOST_MORE_COMMANDS, ...DOMAIN_MORE_COMMANDS, ...TUNING_COMMANDS, ...NODEDEV_COMMANDS, ...NET_IFACE_COMMANDS,
+  // After DOMAIN_MORE_COMMANDS: its desc gains --edit here.
+  ...EDIT_COMMANDS };
 
 /** Runs one command; true when it succeeded. Throws QuitSignal for quit/exit. */
 export async function runCommand(ctl: Ctl, cmd: ParsedCommand): Promise<boolean> {

@@ -3,6 +3,7 @@
 import type { TypedParameters } from '../../api/info.js';
 import { attempt, CliError, type Ctl, type Opts } from '../ctl.js';
 import { domainOpt } from '../lookup.js';
+import { blkiotuneParams, memtuneParams, numatuneParams } from './tuning-set.js';
 import { affectFlags, paramValue } from './domain-more.js';
 import type { CommandTable } from './types.js';
 
@@ -92,15 +93,21 @@ export const TUNING_COMMANDS: CommandTable = {
   memtune: async (ctl, o) => {
     const flags = affectFlags(o);
     const d = await domainOpt(ctl, o);
-    if (['hard-limit', 'soft-limit', 'swap-hard-limit', 'min-guarantee'].some((n) => o.has(n))) throw new CliError("command 'memtune' can only query in tsvirsh yet");
+    const set = memtuneParams(o);
+    if (set) {
+      await attempt(d.setMemoryParameters(set, flags), 'Unable to change memory parameters');
+      return;
+    }
     const params = await attempt(d.memoryParameters(flags), 'Unable to get number of memory parameters');
     printParams(ctl, params, (_k, v) => (v.type === 'ullong' && v.value === UNLIMITED ? 'unlimited' : paramValue(v)));
   },
   blkiotune: async (ctl, o) => {
     const flags = affectFlags(o);
     const d = await domainOpt(ctl, o);
-    if (['weight', 'device-weights', 'device-read-iops-sec', 'device-write-iops-sec', 'device-read-bytes-sec', 'device-write-bytes-sec'].some((n) => o.has(n))) {
-      throw new CliError("command 'blkiotune' can only query in tsvirsh yet");
+    const set = blkiotuneParams(o);
+    if (set) {
+      await attempt(d.setBlkioParameters(set, flags), 'Unable to change blkio parameters');
+      return;
     }
     const params = await attempt(d.blkioParameters(flags), 'Unable to get number of blkio parameters');
     printParams(ctl, params, (_k, v) => paramValue(v));
@@ -108,7 +115,11 @@ export const TUNING_COMMANDS: CommandTable = {
   numatune: async (ctl, o) => {
     const flags = affectFlags(o);
     const d = await domainOpt(ctl, o);
-    if (o.has('mode') || o.has('nodeset')) throw new CliError("command 'numatune' can only query in tsvirsh yet");
+    const set = numatuneParams(o);
+    if (set) {
+      await attempt(d.setNumaParameters(set, flags), 'Unable to change numa parameters');
+      return;
+    }
     const params = await attempt(d.numaParameters(flags), 'Unable to get number of memory parameters');
     printParams(ctl, params, (k, v) => (k === 'numa_mode' && v.type === 'int' ? (NUMA_MODES[v.value] ?? 'unknown') : paramValue(v)));
   },

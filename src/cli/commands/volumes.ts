@@ -2,7 +2,6 @@
 // commands beyond the basics in objects.ts: resize, wipe, key/name/pool, clone, pool-*-as, build,
 // delete, refresh, create, uuid, name — with virsh's texts.
 import { closeSync, createReadStream, fstatSync, ftruncateSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import type { StorageVol } from '../../api/storage.js';
 import type { TransferProgress } from '../../api/stream.js';
 import { asVirError, attempt, CliError, parseScaled, type Ctl, type Opts } from '../ctl.js';
 import { looksLikeUuid, poolByText, volOpt } from '../lookup.js';
@@ -174,12 +173,10 @@ async function volClone(ctl: Ctl, o: Opts): Promise<void> {
   ctl.printExtra(`Vol ${newName} cloned from ${orig.name}\n`);
 }
 
-/** vol-name / vol-pool: by key, then by path (no --pool). */
-async function volByKeyOrPath(ctl: Ctl, o: Opts): Promise<StorageVol> {
-  return volOpt(ctl, o);
-}
-
-/** The <pool> XML pool-create-as and pool-define-as build. */
+/**
+ * The <pool> XML pool-create-as and pool-define-as build. virsh 9.0 pastes the values in
+ * unescaped (its --print-xml shows it); so does this, to stay byte-identical.
+ */
 function poolXml(o: Opts): { name: string; xml: string } {
   const name = o.string('name') ?? '';
   const type = o.string('type') ?? '';
@@ -280,9 +277,9 @@ export const VOLUME_COMMANDS: CommandTable = {
   'vol-resize': volResize,
   'vol-clone': volClone,
   'vol-key': async (ctl, o) => ctl.print(`${(await volOpt(ctl, o)).key}\n`),
-  'vol-name': async (ctl, o) => ctl.print(`${(await volByKeyOrPath(ctl, o)).name}\n`),
+  'vol-name': async (ctl, o) => ctl.print(`${(await volOpt(ctl, o)).name}\n`),
   'vol-pool': async (ctl, o) => {
-    const v = await volByKeyOrPath(ctl, o);
+    const v = await volOpt(ctl, o);
     const p = await attempt(v.pool(), `failed to get parent pool`);
     ctl.print(`${o.bool('uuid') ? p.uuid : p.name}\n`);
   },

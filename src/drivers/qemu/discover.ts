@@ -7,11 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, sep } from 'node:path';
 import type { DriverMethod, DriverMethods } from '../../api/driver.js';
+import { VirError, VirErrorNumber } from '../../rpc/errors.js';
 import { findQemuProcesses, type QemuProcess } from './attach.js';
 import type { QemuDriverState } from './state.js';
 
-/** Procedures whose answer should include freshly discovered guests. */
-const LISTING = ['CONNECT_LIST_ALL_DOMAINS', 'CONNECT_NUM_OF_DOMAINS', 'CONNECT_LIST_DOMAINS', 'DOMAIN_LOOKUP_BY_NAME', 'DOMAIN_LOOKUP_BY_ID'] as const;
+/** Listings, which scan first so their answer includes freshly discovered guests. */
+const LISTING = ['CONNECT_LIST_ALL_DOMAINS', 'CONNECT_NUM_OF_DOMAINS', 'CONNECT_LIST_DOMAINS'] as const;
+/** Lookups, which scan only when the domain is not known yet (a scan costs time). */
+const LOOKUP = ['DOMAIN_LOOKUP_BY_NAME', 'DOMAIN_LOOKUP_BY_ID'] as const;
 
 /** Scans at most this often; a listing right after another reuses the last scan. */
 const MIN_INTERVAL_MS = 1000;
@@ -51,14 +54,15 @@ export class QemuDiscovery {
     const owned = new Set<number>();
     for (const d of this.state.list.all()) if (d.proc) owned.add(d.proc.pid);
     const candidates = findQemuProcesses().filter((p) => this.inScope(p) && !owned.has(p.pid) && !daemonManaged(p));
-    for (const p of candidates) {
+    // All at once: a busy socket costs its timeout once per scan, not once per candidate.
+    await Promise.all(candidates.map(async (p) => {
       const key = `${p.pid}:${startTime(p.pid)}`;
       const before = this.tried.get(key);
-      if (before && (before.adopted || Date.now() - before.at < RETRY_AFTER_MS)) continue;
+      if (before && (before.adopted || Date.now() - before.at < RETRY_AFTER_MS)) return;
       // A failure (socket busy, process gone, name taken) leaves the process alone for a while.
       const adopted = await this.state.adopt(p.pid, { timeoutMs: CONNECT_TIMEOUT_MS, onlyNew: true }).then(() => true, () => false);
       this.tried.set(key, { at: Date.now(), adopted });
-    }
+    }));
     // Forget processes that are gone, so the map stays as small as the process table.
     const alive = new Set(findQemuProcesses().map((p) => `${p.pid}:${startTime(p.pid)}`));
     for (const k of this.tried.keys()) if (!alive.has(k)) this.tried.delete(k);
@@ -81,14 +85,22 @@ export function discoveryScope(conf: ReadonlyMap<string, string>, env: Readonly<
 /** The methods with a discovery scan in front of every listing and name/id lookup. */
 export function withDiscovery(methods: DriverMethods, discovery: QemuDiscovery): DriverMethods {
   const out: DriverMethods = { ...methods };
-  for (const name of LISTING) wrap(out, name, discovery);
+  for (const name of LISTING) wrap(out, name, discovery, false);
+  for (const name of LOOKUP) wrap(out, name, discovery, true);
   return out;
 }
 
-function wrap<K extends (typeof LISTING)[number]>(methods: DriverMethods, name: K, discovery: QemuDiscovery): void {
+function wrap<K extends (typeof LISTING | typeof LOOKUP)[number]>(methods: DriverMethods, name: K, discovery: QemuDiscovery, onMiss: boolean): void {
   const inner = methods[name] as DriverMethod<K> | undefined;
   if (!inner) return;
   const wrapped: DriverMethod<K> = async (args, ctx) => {
+    if (onMiss) {
+      try {
+        return await inner(args, ctx);
+      } catch (e) {
+        if (!(e instanceof VirError) || e.code !== VirErrorNumber.NO_DOMAIN) throw e;
+      }
+    }
     await discovery.scan();
     return inner(args, ctx);
   };

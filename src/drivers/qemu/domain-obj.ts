@@ -43,6 +43,9 @@ export class QemuDomain {
     this.def = def;
   }
 
+  /** Set from the first moment of a start until it succeeded or failed. */
+  starting = false;
+
   get active(): boolean {
     return this.state !== State.SHUTOFF;
   }

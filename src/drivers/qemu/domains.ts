@@ -5,6 +5,7 @@ import type { DriverMethods } from '../../api/driver.js';
 import type { DomainDef } from '../../api/xml/domain/types.js';
 import { formatDomain } from '../../api/xml/domain/format.js';
 import { parseDomainXml } from '../../api/xml/domain/parse.js';
+import { addQemuDefaultDevices } from './post-parse.js';
 import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
 import { VirError, VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
 import { machineAliases } from './caps.js';
@@ -22,6 +23,7 @@ const AFFECT_LIVE = 1;
 const AFFECT_CONFIG = 2;
 const MEM_MAXIMUM = 4;
 const VCPU_MAXIMUM = 4;
+const VCPU_GUEST = 8;
 const SHUTDOWN_ACPI = 1;
 const REBOOT_ACPI = 1;
 const UNDEFINE_ALLOWED = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | 0x80;
@@ -88,8 +90,9 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
     checkFlags('qemuDomainCreateXML', flags, 0x1f);
     const def = xmlParse(() => parseDomainXml(xml));
     await applyQemuDefaults(s, def);
-    const { dom, replaced } = L.add(def, true);
-    await dom.withJob(async () => {
+    const run = async (): Promise<QemuDomain> => {
+      // Inside the job: a start already under way for this domain sees it active.
+      const { dom, replaced } = L.add(def, true);
       try {
         await s.start(dom);
       } catch (e) {
@@ -97,7 +100,13 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
         throw e;
       }
       if (flags & 1) await suspend(dom);
-    });
+      return dom;
+    };
+    const known = L.findByUuid(def.uuid);
+    const dom = known ? await known.withJob(() => {
+      if (known.starting) throw operationInvalid(`domain '${known.name}' is already active`, VirErrorDomain.DOMAIN);
+      return run();
+    }) : await run();
     return dom.handle();
   };
 
@@ -170,14 +179,24 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
   };
 
   const setVcpus = async (h: RemoteNonnullDomain, n: number, flags: number): Promise<void> => {
-    checkFlags('qemuDomainSetVcpusFlags', flags, AFFECT_LIVE | AFFECT_CONFIG | VCPU_MAXIMUM | 8 | 16);
+    checkFlags('qemuDomainSetVcpusFlags', flags, AFFECT_LIVE | AFFECT_CONFIG | VCPU_MAXIMUM | VCPU_GUEST | 16);
     const d = r(h);
+    // Decided inside the job: the domain may stop or start while an earlier job runs.
+    await d.withJob(() => setVcpusJob(d, n, flags));
+  };
+
+  const setVcpusJob = async (d: QemuDomain, n: number, flags: number): Promise<void> => {
+    if (flags & VCPU_GUEST) {
+      // Guest-side vCPU changes go through the guest agent, which this driver does not run.
+      if (!d.active) throw operationInvalid('domain is not running', VirErrorDomain.DOMAIN);
+      throw VirError.format(VirErrorNumber.ARGUMENT_UNSUPPORTED, VirErrorDomain.QEMU, 'argument unsupported: %s', 'QEMU guest agent is not configured');
+    }
     const { live, config } = affected(d, flags);
     if (n < 1) throw invalidArg('argument out of range: 0', VirErrorDomain.DOMAIN);
     if (live) {
       if (flags & VCPU_MAXIMUM) throw invalidArg("maximum vcpu count of a live domain can't be modified");
       // vCPU hot(un)plug: needs a guest started with <vcpu current='N'>M</vcpu> (-smp N,maxcpus=M).
-      await d.withJob(() => setVcpusLive(s, d, n));
+      await setVcpusLive(s, d, n);
     }
     if (config) {
       const pd = d.persistentDef();
@@ -353,6 +372,7 @@ async function applyQemuDefaults(s: QemuDriverState, def: DomainDef): Promise<vo
       `Emulator '${def.devices.emulator}' does not support machine type '${asked}'`);
   }
   if (def.os.boots.length === 0 && def.os.kernel === undefined) def.os.boots.push('hd');
+  addQemuDefaultDevices(def);
 }
 
 function matchesListFilter(d: QemuDomain, flags: number, managedSave: () => boolean): boolean {

@@ -190,6 +190,15 @@ function hostXml(): Out {
       { name: 'topology', kids: [{ name: 'cells', attrs: [['num', cells.length]], kids: cells.map(cellXml) }] },
       cacheXml(),
       { name: 'secmodel', kids: [{ name: 'model', text: 'none' }, { name: 'doi', text: '0' }] },
+      // DAC is always stacked under the primary model: guests run as the daemon's own user.
+      {
+        name: 'secmodel',
+        kids: [
+          { name: 'model', text: 'dac' },
+          { name: 'doi', text: '0' },
+          ...['kvm', 'qemu'].map((t): Out => ({ name: 'baselabel', attrs: [['type', t]], text: `+${process.getuid?.() ?? 0}:+${process.getgid?.() ?? 0}` })),
+        ],
+      },
     ],
   };
 }

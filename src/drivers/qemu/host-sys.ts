@@ -19,6 +19,9 @@ const readInt = (path: string): number | undefined => {
   return t !== undefined && /^-?\d+$/.test(t) ? Number(t) : undefined;
 };
 
+/** libvirt's cpumask length: CPU numbers at or beyond it are ignored (a client writes the list). */
+const MAX_CPUS = 16384;
+
 /** "0-3,5,^2" (libvirt's cpuset syntax; the kernel's lists are the subset without '^'). */
 export function parseCpuList(text: string): number[] {
   const on = new Set<number>();
@@ -28,8 +31,8 @@ export function parseCpuList(text: string): number[] {
     const neg = part.startsWith('^');
     const [a, b] = (neg ? part.slice(1) : part).split('-');
     const lo = Number(a);
-    const hi = b === undefined ? lo : Number(b);
-    if (!Number.isInteger(lo) || !Number.isInteger(hi)) continue;
+    const hi = Math.min(b === undefined ? lo : Number(b), MAX_CPUS - 1);
+    if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0) continue;
     for (let i = lo; i <= hi; i++) (neg ? off : on).add(i);
   }
   return [...on].filter((c) => !off.has(c)).sort((x, y) => x - y);

@@ -2,7 +2,7 @@
 // freecell, nodememstats, nodecpustats, nodecpumap, maxvcpus, sysinfo), answered from this
 // host's /proc and sysfs and the emulators' cached capabilities, with libvirt's errors.
 import type { DriverMethods } from '../../api/driver.js';
-import { VirError, VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
+import { rpcError, VirError, VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
 import { kvmUsable } from './caps.js';
 import { domainCapabilitiesXml } from './domcaps.js';
 import { checkFlags, internalError, invalidArg, systemError } from './errors.js';
@@ -50,7 +50,7 @@ export function hostMethods(s: QemuDriverState): DriverMethods {
     },
     NODE_GET_FREE_MEMORY: () => ({ freeMem: BigInt(hostCells().reduce((sum, c) => sum + c.free, 0)) * 1024n }),
     NODE_GET_CELLS_FREE_MEMORY: ({ startCell, maxcells }) => {
-      if (maxcells > REMOTE_NODE_MAX_CELLS) throw internalError('maxCells > REMOTE_NODE_MAX_CELLS', VirErrorDomain.RPC);
+      if (maxcells > REMOTE_NODE_MAX_CELLS) throw rpcError('maxCells > REMOTE_NODE_MAX_CELLS');
       const cells = hostCells();
       const last = cells.length - 1;
       if (startCell < 0 || startCell > last) throw internalError(`start cell ${startCell} out of range (0-${last})`, VirErrorDomain.NONE);

@@ -3,7 +3,7 @@
 // little-endian u32), then the domain XML and an optional <cookie>, NUL-terminated and followed
 // by 64 KiB of zeros, then QEMU's migration stream. Images are written with the "partial" magic
 // and stamped with the real one once the stream is complete, as libvirt does.
-import { closeSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirErrorDomain } from '../../rpc/errors.js';
 import { operationFailed, operationUnsupported, systemError } from './errors.js';
@@ -15,6 +15,8 @@ const VERSION = 2;
 export const HEADER_SIZE = 16 + 4 * 5 + 4 * 14;
 /** Room left after the XML so it can be edited in place later (libvirt's padding). */
 const PADDING = 64 * 1024;
+/** The XML part of an image we accept (the padding included); libvirt's own are far smaller. */
+const MAX_XML = 16 * 1024 * 1024;
 /** Compression formats libvirt 9.0 knows: raw, gzip, bzip2, xz, lzop. */
 const FORMATS = 5;
 
@@ -36,10 +38,11 @@ export function managedSavePath(paths: QemuPaths, name: string): string {
 const failed = (msg: string) => operationFailed(msg, VirErrorDomain.QEMU);
 
 /** Writes header, XML and padding to a new file (mode 0600); returns where the stream goes. */
-export function writeImageHeader(path: string, xml: string, wasRunning: boolean): number {
+export function writeImageHeader(path: string, xml: string, wasRunning: boolean, opts: { exclusive: boolean }): number {
   const body = Buffer.from(`${xml}\0`, 'utf8');
   const dataLen = body.length + PADDING;
-  const fd = openSync(path, 'wx', 0o600);
+  // A user's file is written in place (truncated), as libvirt does; a temp file must be new.
+  const fd = openSync(path, opts.exclusive ? 'wx' : 'w', 0o600);
   try {
     writeSync(fd, header(PARTIAL, dataLen, wasRunning));
     writeSync(fd, body);
@@ -75,11 +78,14 @@ function header(magic: string, dataLen: number, wasRunning: boolean): Buffer {
 export function readSaveImage(path: string): SaveImage {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Non-blocking: a FIFO named by a client must not stall the daemon's event loop.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw systemError(`Failed to open file '${path}'`, e);
   }
   try {
+    const st = fstatSync(fd);
+    if (!st.isFile() && !st.isBlockDevice()) throw failed(`'${path}' is not a regular file or block device`);
     const h = Buffer.alloc(HEADER_SIZE);
     if (readSync(fd, h, 0, HEADER_SIZE, 0) !== HEADER_SIZE) throw failed('failed to read qemu header');
     const magic = h.toString('latin1', 0, 16);
@@ -97,13 +103,13 @@ export function readSaveImage(path: string): SaveImage {
     const dataLen = u32(20) | 0;
     if (dataLen <= 0) throw failed(`invalid header data length: ${dataLen}`);
     const cookieOffset = u32(32);
+    // Sizes come from the file: bounded by the file itself and by what an XML can sensibly be.
+    if (st.isFile() && HEADER_SIZE + dataLen > st.size) throw failed('failed to read domain XML');
+    if (cookieOffset > dataLen) throw failed(`invalid cookie offset: ${cookieOffset}`);
     const xmlLen = cookieOffset !== 0 ? cookieOffset : dataLen;
+    if (xmlLen > MAX_XML) throw failed(`domain XML of ${xmlLen} bytes is too large`);
     const xmlBuf = Buffer.alloc(xmlLen);
     if (readSync(fd, xmlBuf, 0, xmlLen, HEADER_SIZE) !== xmlLen) throw failed('failed to read domain XML');
-    const cookieLen = dataLen - xmlLen;
-    if (cookieLen > 0 && readSync(fd, Buffer.alloc(cookieLen), 0, cookieLen, HEADER_SIZE + xmlLen) !== cookieLen) {
-      throw failed('failed to read cookie');
-    }
     const nul = xmlBuf.indexOf(0);
     return {
       xml: xmlBuf.toString('utf8', 0, nul < 0 ? xmlLen : nul),

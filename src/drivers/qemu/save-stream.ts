@@ -2,7 +2,7 @@
 // a file descriptor, which Node cannot pass over a socket, and exec: is refused by the
 // -sandbox spawn=deny QEMU runs under. So QEMU migrates over a unix socket the driver serves
 // (save) or connects to (restore), and the driver copies between that socket and the file.
-import { createReadStream, createWriteStream, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync, type ReadStream } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { internalError, operationFailed } from './errors.js';
@@ -32,6 +32,10 @@ export async function migrateToFile(proc: QemuProcess, vmName: string, file: str
   rmSync(sockPath, { force: true });
   const server = createServer();
   const out = createWriteStream(file, { flags: 'r+', start: offset });
+  // Errors of the file or the listening socket end the job, never the daemon.
+  let broken: unknown;
+  out.on('error', (e) => (broken ??= e));
+  server.on('error', (e) => (broken ??= e));
   let copied: Promise<void> | undefined;
   server.once('connection', (sock: Socket) => {
     server.close();
@@ -40,13 +44,15 @@ export async function migrateToFile(proc: QemuProcess, vmName: string, file: str
   });
   try {
     await listen(server, sockPath);
+    if (broken) throw broken;
     await proc.command('migrate-set-parameters', { 'max-bandwidth': MAX_BANDWIDTH }, vmName);
     // As libvirt: QEMU reports each pass (MIGRATION_PASS), which becomes migration-iteration.
     await proc.command('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] }, vmName);
     await proc.command('migrate', { uri: `unix:${sockPath}` }, vmName);
     const info = await waitMigration(proc, vmName, 'domain save');
-    if (!copied) throw internalError('QEMU finished the migration without connecting to the save socket');
+    if (!copied) throw broken ?? internalError('QEMU finished the migration without connecting to the save socket');
     await copied;
+    if (broken) throw broken;
     return info;
   } catch (e) {
     if (!proc.isEnded) await proc.command('migrate_cancel', undefined, vmName).catch(() => undefined);
@@ -61,14 +67,19 @@ export async function migrateToFile(proc: QemuProcess, vmName: string, file: str
 /** Feeds the stream at `offset` of `file` to a QEMU started with -incoming defer. */
 export async function migrateFromFile(proc: QemuProcess, vmName: string, file: string, offset: number, sockPath: string): Promise<void> {
   rmSync(sockPath, { force: true });
+  let input: ReadStream | undefined;
+  let sock: Socket | undefined;
   try {
     await proc.command('migrate-incoming', { uri: `unix:${sockPath}` }, vmName);
-    const sock = connect(sockPath);
+    sock = connect(sockPath);
+    input = createReadStream(file, { start: offset });
     // QEMU closing the socket early is its failure to report, seen through query-migrate.
-    const sent = pipeline(createReadStream(file, { start: offset }), sock).catch(() => undefined);
+    const sent = pipeline(input, sock).catch(() => undefined);
     await waitMigration(proc, vmName, 'domain restore');
     await sent;
   } finally {
+    input?.destroy();
+    sock?.destroy();
     rmSync(sockPath, { force: true });
   }
 }

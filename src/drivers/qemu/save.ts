@@ -2,6 +2,7 @@
 // is paused, migrated into a libvirt-format save image and stopped (shut off, reason saved);
 // restore starts QEMU with -incoming and loads the image. Starting a domain with a managed save
 // image restores it instead of booting (see domains.ts' create).
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { DriverMethods } from '../../api/driver.js';
@@ -66,7 +67,12 @@ export async function startFromManagedSave(s: QemuDriverState, d: QemuDomain, fl
   d.newDef = d.def;
   d.def = def;
   await s.start(d, incomingFrom(def, path, img, (flags & START_PAUSED) !== 0 || !img.wasRunning));
-  rmSync(path, { force: true });
+  // The guest runs, so the start succeeded: libvirt, too, only warns when the image stays.
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // Nothing to report through this call; managedsave-remove can still delete it.
+  }
   return true;
 }
 
@@ -94,9 +100,10 @@ function saveParams(params: readonly RemoteTypedParam[]): { file: string | null;
   return out;
 }
 
+/** Not forced: libvirt's managed-save-remove fails with ENOENT when there is no image. */
 function removeManagedSave(path: string): void {
   try {
-    rmSync(path, { force: true });
+    rmSync(path);
   } catch (e) {
     throw systemError(`Failed to remove managed save file '${path}'`, e);
   }
@@ -128,7 +135,10 @@ export function saveMethods(s: QemuDriverState): DriverMethods {
     const runAfter = flags & SAVE_RUNNING ? true : flags & SAVE_PAUSED ? false : wasRunning;
     const xml = formatDomain(d.def, { inactive: true, secure: true });
     if (managed) mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.part`);
+    // The managed image is driver state: written under a fresh temporary name, then renamed in.
+    // A user's file is written in place, as libvirt does; its partial magic marks it incomplete.
+    const target = managed ? join(dirname(path), `.${basename(path)}.${randomUUID()}.part`) : path;
+    const created = !existsSync(path);
     if (wasRunning) {
       proc.pausedReason = PausedReason.SAVE;
       await proc.command('stop', undefined, d.name);
@@ -138,19 +148,18 @@ export function saveMethods(s: QemuDriverState): DriverMethods {
       }
     }
     try {
-      rmSync(tmp, { force: true });
       let offset: number;
       try {
-        offset = writeImageHeader(tmp, xml, runAfter);
+        offset = writeImageHeader(target, xml, runAfter, { exclusive: managed });
       } catch (e) {
         throw systemError(`Failed to create file '${path}'`, e);
       }
-      const info = await migrateToFile(proc, d.name, tmp, offset, join(s.paths.stateDir, `domain-${d.id}-${d.name.slice(0, 20)}.migrate`));
-      finishImage(tmp);
-      renameSync(tmp, path);
+      const info = await migrateToFile(proc, d.name, target, offset, join(s.paths.stateDir, `domain-${d.id}-${d.name.slice(0, 20)}.migrate`));
+      finishImage(target);
+      if (managed) renameSync(target, path);
       s.events.emit(jobCompletedEvent(d.handle(), saveJobStats(info, performance.now() - started)));
     } catch (e) {
-      rmSync(tmp, { force: true });
+      if (managed || created) rmSync(target, { force: true });
       // The guest goes back to what it was doing (libvirt's save-canceled resume).
       if (wasRunning && d.proc === proc && !proc.isEnded) {
         proc.runningReason = RunningReason.SAVE_CANCELED;
@@ -184,14 +193,21 @@ export function saveMethods(s: QemuDriverState): DriverMethods {
     const img = readSaveImage(from);
     const def = imageDef(img);
     const paused = flags & SAVE_RUNNING ? false : flags & SAVE_PAUSED ? true : !img.wasRunning;
-    const { dom, replaced } = L.add(def, true);
-    await dom.withJob(async () => {
+    const run = async (): Promise<void> => {
+      // Inside the job: a start or restore already under way for this domain sees it active.
+      const { dom, replaced } = L.add(def, true);
       try {
         await s.start(dom, incomingFrom(def, from, img, paused));
       } catch (e) {
         if (!replaced && !dom.persistent) L.remove(dom);
         throw e;
       }
+    };
+    const known = L.findByUuid(def.uuid);
+    if (!known) return run();
+    await known.withJob(() => {
+      if (known.starting) throw operationInvalid(`domain '${known.name}' is already active`);
+      return run();
     });
   };
 

@@ -10,7 +10,7 @@ import { parseDomainXml } from '../../api/xml/domain/parse.js';
 import type { QmpEvent } from '../../qmp/index.js';
 import { kvmUsable, loadQemuCaps, machineAliases, type QemuCaps } from './caps.js';
 import { buildQemuCommand } from './command/index.js';
-import { systemError, internalError, xmlParse } from './errors.js';
+import { systemError, internalError, operationInvalid, xmlParse } from './errors.js';
 import { Detail, EventBus, Lifecycle, lifecycleEvent, migrationIterationEvent, rebootEvent } from './events.js';
 import { writeFileAtomic, xmlNamesIn } from './files.js';
 import type { QemuPaths } from './paths.js';
@@ -24,6 +24,7 @@ import {
   CrashedReason, DomainList, PausedReason, QemuDomain, RunningReason, ShutdownReason, ShutoffReason, State, Taint,
 } from './domain-obj.js';
 import { attachedDomainXml, attachToPid } from './attach.js';
+import { assignLiveNames, needsVncPort, readPtys, releaseVncPort, reserveVncPort, setDacLabel } from './live-xml.js';
 
 export interface QemuDriverOptions {
   readonly paths: QemuPaths;
@@ -140,7 +141,7 @@ export class QemuDriverState {
     if (!st) return void rmSync(file, { force: true });
     let def: DomainDef;
     try {
-      def = parseDomainXml(st.domainXml);
+      def = parseDomainXml(st.domainXml, { status: true });
     } catch {
       return void rmSync(file, { force: true });
     }
@@ -180,6 +181,17 @@ export class QemuDriverState {
 
   /** qemuProcessStart: argv, spawn paused, monitor, cont. Leaves nothing behind on failure. */
   async start(dom: QemuDomain, incoming?: IncomingStart): Promise<void> {
+    // Checked and claimed before the first await: two starts of one domain never both spawn.
+    if (dom.active || dom.proc || dom.starting) throw operationInvalid(`domain '${dom.name}' is already active`);
+    dom.starting = true;
+    try {
+      await this.startClaimed(dom, incoming);
+    } finally {
+      dom.starting = false;
+    }
+  }
+
+  private async startClaimed(dom: QemuDomain, incoming?: IncomingStart): Promise<void> {
     const caps = await this.caps();
     if (dom.persistent && !dom.newDef) dom.newDef = dom.def;
     const def = copyDef(dom.def);
@@ -189,9 +201,12 @@ export class QemuDriverState {
     const logPath = join(this.paths.logDir, `${def.name}.log`);
     let proc: QemuProcess | null = null;
     let restoredEvent = false;
+    let vncPort: number | undefined;
     try {
       checkDisks(def);
+      if (needsVncPort(def)) vncPort = await reserveVncPort();
       const { argv } = buildQemuCommand(def, {
+        ...(vncPort !== undefined ? { vncPort } : {}),
         binary: this.paths.binary,
         version: caps.version,
         kvmUsable: def.type === 'kvm' ? await kvmUsable() : false,
@@ -199,6 +214,10 @@ export class QemuDriverState {
         monitorPath,
         ...(incoming ? { incoming: 'defer' } : {}),
       });
+      // The live XML names devices as the command line does.
+      assignLiveNames(def);
+      if (vncPort !== undefined) def.devices.graphics[0].livePort = vncPort;
+      setDacLabel(def);
       rmSync(monitorPath, { force: true });
       mkdirSync(this.paths.logDir, { recursive: true, mode: 0o755 });
       const { child, logFrom } = spawnQemu(argv, logPath);
@@ -214,6 +233,9 @@ export class QemuDriverState {
       this.saveStatus(dom);
       await proc.connectMonitor(this.hooks(dom, proc), logFrom, def.name);
       await proc.command('query-status', undefined, def.name);
+      // QEMU listens on its VNC port by now: the bind check sees it from here on.
+      releaseVncPort(vncPort);
+      await readPtys(proc, def);
       // As libvirt: hot-plugged vCPUs and the balloon's stats period are set up before the guest runs.
       await plugStartupVcpus(dom);
       await applyBalloonPeriod(dom, proc);
@@ -239,6 +261,7 @@ export class QemuDriverState {
       proc.starting = false;
       this.saveStatus(dom);
     } catch (err) {
+      releaseVncPort(vncPort);
       if (proc) {
         proc.beingDestroyed = true;
         proc.signal('SIGKILL');

@@ -7,6 +7,7 @@ import type { DomainDisk } from '../../api/xml/domain/types.js';
 import { attr, elementsOf } from '../../api/xml/tree.js';
 import type { QemuDomain } from './domain-obj.js';
 import type { QemuProcess } from './process.js';
+import { diskAlias } from './hotplug/qemu-args.js';
 
 export interface DiskStats {
   readonly disk: DomainDisk;
@@ -44,10 +45,14 @@ export async function diskStats(dom: QemuDomain, proc: QemuProcess): Promise<Dis
   ]);
   const disks = dom.def.devices.disks;
   return disks.map((disk, index) => {
-    const nodeIndex = disks.length - index;
-    const node = `libvirt-${nodeIndex}-format`;
-    const s = (blockstats.find((b) => b['node-name'] === node)?.stats ?? {}) as Json;
-    const inserted = block.find((b) => (b.inserted as Json | undefined)?.['node-name'] === node)?.inserted as Json | undefined;
+    // Found through the guest device (its alias), not by position: hot-plug and media changes
+    // give disks node numbers out of definition order.
+    const alias = diskAlias(dom.def, disk);
+    const mine = (b: Json): boolean => alias !== undefined && typeof b.qdev === 'string' && isDeviceOf(b.qdev, alias);
+    const inserted = block.find(mine)?.inserted as Json | undefined;
+    const node = typeof inserted?.['node-name'] === 'string' ? inserted['node-name'] : undefined;
+    const nodeIndex = Number(/^libvirt-(\d+)-format$/.exec(node ?? '')?.[1] ?? 0);
+    const s = (blockstats.find((b) => (node !== undefined && b['node-name'] === node) || mine(b))?.stats ?? {}) as Json;
     const image = inserted?.image as Json | undefined;
     return {
       disk, index, nodeIndex, path: diskPath(disk),
@@ -58,6 +63,10 @@ export async function diskStats(dom: QemuDomain, proc: QemuProcess): Promise<Dis
     };
   });
 }
+
+/** QEMU names a disk's device by its id, or by a path under /machine/peripheral/ID. */
+const isDeviceOf = (qdev: string, alias: string): boolean =>
+  qdev === alias || qdev === `/machine/peripheral/${alias}` || qdev.startsWith(`/machine/peripheral/${alias}/`);
 
 /** A disk by target name ("vda") or source path, as libvirt's virDomainDiskByName. */
 export function findDisk(dom: QemuDomain, name: string): number {
@@ -108,8 +117,9 @@ const BALLOON_PATH = '/machine/peripheral/balloon0';
 const periodSet = new WeakSet<QemuProcess>();
 
 /**
- * What libvirt does once the guest is up when <stats period='N'/> is given: have QEMU poll the
- * guest's balloon driver every N seconds. Idempotent per process; harmless when it fails.
+ * With <stats period='N'/>, QEMU polls the guest's balloon driver every N seconds. Set during
+ * start, before the vCPUs run, as libvirt does, so the first statistics are already fresh;
+ * idempotent per process, and a failure only costs fresh statistics.
  */
 export async function applyBalloonPeriod(dom: QemuDomain, proc: QemuProcess): Promise<void> {
   const b = balloonOf(dom);

@@ -5,8 +5,8 @@ import type { DriverMethods } from '../../api/driver.js';
 import type { DomainDef } from '../../api/xml/domain/types.js';
 import { parseMac } from '../../api/xml/common.js';
 import { attr, elementsOf } from '../../api/xml/tree.js';
-import type { RemoteNonnullDomain, RemoteTypedParam } from '../../protocol/gen/remote.js';
-import { VirError, VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
+import { REMOTE_CPUMAPS_MAX, REMOTE_VCPUINFO_MAX, type RemoteNonnullDomain, type RemoteTypedParam } from '../../protocol/gen/remote.js';
+import { rpcError, VirError, VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
 import type { QemuDomain } from './domain-obj.js';
 import type { QemuProcess } from './process.js';
 import { checkFlags, internalError, invalidArg, noDomainUuid, notRunning, operationInvalid } from './errors.js';
@@ -23,7 +23,8 @@ const TYPED_PARAM_STRING_OKAY = 4;
 /** REMOTE_DOMAIN_BLOCK_STATS_PARAMETERS_MAX */
 const BLOCK_STATS_PARAMS_MAX = 16;
 
-const rpcLimit = (what: string): VirError => internalError(what, VirErrorDomain.RPC);
+/** libvirtd's dispatcher refuses these before any driver runs: code and domain RPC, bare text. */
+const rpcLimit = (what: string): VirError => rpcError(what);
 
 /** The counters of one disk, or of all summed when path is '' (libvirt's total). */
 async function blockCounters(d: QemuDomain, proc: QemuProcess, path: string): Promise<DiskStats | Omit<DiskStats, 'disk'>> {
@@ -120,6 +121,9 @@ export function statsMethods(s: QemuDriverState): DriverMethods {
       return { stats: (await memoryStats(d, proc)).slice(0, maxStats) };
     },
     DOMAIN_GET_VCPUS: async ({ dom, maxinfo, maplen }) => {
+      if (maxinfo > REMOTE_VCPUINFO_MAX) throw rpcLimit('maxinfo > REMOTE_VCPUINFO_MAX');
+      if (maxinfo * maplen > REMOTE_CPUMAPS_MAX) throw rpcLimit('maxinfo * maplen > REMOTE_CPUMAPS_MAX');
+      if (maplen <= 0) throw invalidArg(`maplen ${maplen} must be positive`, VirErrorDomain.DOMAIN);
       const d = find(dom);
       if (!d.active || !d.proc) throw operationInvalid('cannot retrieve vcpu information for inactive domain');
       const proc = d.proc;
@@ -133,6 +137,9 @@ export function statsMethods(s: QemuDriverState): DriverMethods {
       return { info, cpumaps: maps };
     },
     DOMAIN_GET_VCPU_PIN_INFO: ({ dom, ncpumaps, maplen, flags }) => {
+      if (ncpumaps > REMOTE_VCPUINFO_MAX) throw rpcLimit('ncpumaps > REMOTE_VCPUINFO_MAX');
+      if (ncpumaps * maplen > REMOTE_CPUMAPS_MAX) throw rpcLimit('maxinfo * maplen > REMOTE_CPUMAPS_MAX');
+      if (maplen <= 0) throw invalidArg(`maplen ${maplen} must be positive`, VirErrorDomain.DOMAIN);
       checkFlags('qemuDomainGetVcpuPinInfo', flags, AFFECT_LIVE | AFFECT_CONFIG);
       const d = find(dom);
       let config = (flags & AFFECT_CONFIG) !== 0;

@@ -146,7 +146,7 @@ test('a qcow2 disk attached live: libvirt node names, alias and slot; detach wai
   assert.equal(b.inserted.file, qcow2);
   const live = await xmlOf();
   // The NIC sits in slot 2, so the disk gets 3.
-  assert.match(live, /<target dev='vdb' bus='virtio'\/>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'\/>/);
+  assert.match(live, /<target dev='vdb' bus='virtio'\/>\s*<alias name='virtio-disk1'\/>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'\/>/);
   assert.doesNotMatch(await xmlOf(2), /vdb/, 'a live attach leaves the persistent definition alone');
   const pci = await qmp<{ bus: number; devices: { slot: number; qdev_id: string }[] }[]>('query-pci');
   assert.deepEqual(pci[0].devices.filter((d) => d.slot === 3).map((d) => d.qdev_id), ['virtio-disk1']);
@@ -169,7 +169,7 @@ test('an e1000 interface attached live gets the next netN alias and the lowest f
   const peripherals = await qmp<{ name: string; type: string }[]>('qom-list', { path: '/machine/peripheral' });
   assert.ok(peripherals.some((p) => p.name === 'net1' && p.type === 'child<e1000>'), JSON.stringify(peripherals));
   assert.equal(await qmp<string>('qom-get', { path: '/machine/peripheral/net1', property: 'mac' }), '52:54:00:aa:bb:cc');
-  assert.match(await xmlOf(), /<mac address='52:54:00:aa:bb:cc'\/>\s*<model type='e1000'\/>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x03'/);
+  assert.match(await xmlOf(), /<mac address='52:54:00:aa:bb:cc'\/>\s*<model type='e1000'\/>\s*<alias name='net1'\/>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x03'/);
 
   await rejects(detach("<interface type='user'><mac address='52:54:00:de:ad:00'/></interface>"), 99,
     /^device not found: no device found at address '\(<null>\)' matching MAC address '52:54:00:de:ad:00' and alias '\(<null>\)'$/);
@@ -213,7 +213,7 @@ test('update-device changes and ejects the CD-ROM medium', { skip, timeout: 30_0
   const hdc = async (): Promise<BlockInfo | undefined> => (await qmp<BlockInfo[]>('query-block')).find((b) => b.qdev === 'ide0-1-0' || b.qdev?.endsWith('/ide0-1-0') === true);
   await update(cd(`<source file='${iso}'/>`));
   assert.equal((await hdc())?.inserted?.file, iso);
-  assert.match(await xmlOf(), new RegExp(`<source file='${iso}'/>\\s*<target dev='hdc'`));
+  assert.match(await xmlOf(), new RegExp(`<source file='${iso}' index='\\d+'/>\\s*<backingStore/>\\s*<target dev='hdc'`));
   await update(cd(''));
   assert.equal((await hdc())?.inserted, undefined);
   assert.doesNotMatch(await xmlOf(), /media\.iso/);

@@ -5,7 +5,7 @@
 // no QEMU behind.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { bootDomainXml, bootImage, bootImageSkipReason } from '../../harness/boo
 import type { Libvirtd } from '../../harness/libvirtd.js';
 import { describeRun, runPython, runVirsh, type RunResult } from '../../harness/run.js';
 import { startTsvirtd } from '../../harness/tsvirtd.js';
-import { writeImageHeader } from '../../../src/drivers/qemu/save-image.js';
+import { finishImage, HEADER_SIZE, readSaveImage, writeImageHeader } from '../../../src/drivers/qemu/save-image.js';
 import { guestPidsIn, killGuestsIn, qemuEnv, qemuSkipReason } from './driver-guest.js';
 
 const skip = qemuSkipReason() ?? bootImageSkipReason();
@@ -184,7 +184,7 @@ test('bad requests and bad images fail as libvirt does, leaving no QEMU', { skip
   // A good header over a stream QEMU cannot load: QEMU exits, the restore fails, nothing runs.
   const xml = (await virsh('dumpxml', '--inactive', NAME)).replace(/<uuid>[^<]*<\/uuid>/, '').replaceAll(NAME, 'junk-guest');
   const junk = join(dir, 'junk.img');
-  const offset = writeImageHeader(junk, xml, true);
+  const offset = writeImageHeader(junk, xml, true, { exclusive: true });
   writeFileSync(junk, Buffer.concat([readFileSync(junk).subarray(0, offset), Buffer.from('QEVM\0\0\0\x03 this is not a migration stream')]));
   const r = await runVirsh(uri, ['restore', junk], { timeoutMs: 60_000 });
   assert.equal(r.code, 1, describeRun(r));
@@ -212,4 +212,29 @@ test('bad requests and bad images fail as libvirt does, leaving no QEMU', { skip
   await virsh('managedsave', NAME);
   assert.match(await virsh('undefine', '--managed-save', NAME), /has been undefined/);
   assert.ok(!existsSync(join(base, 'etc', 'save', `${NAME}.save`)));
+});
+
+test('save images: sizes from the header are bounded by the file, FIFOs are refused without blocking', () => {
+  const d = mkdtempSync(join(tmpdir(), 'tsvirt-save-image-'));
+  try {
+    const huge = join(d, 'huge.img');
+    const offset = writeImageHeader(huge, '<domain/>', true, { exclusive: true });
+    finishImage(huge);
+    const b = readFileSync(huge);
+    b.writeUInt32LE(0x7fffffff, 20); // data_len far beyond the file
+    writeFileSync(huge, b.subarray(0, offset));
+    assert.throws(() => readSaveImage(huge), /failed to read domain XML/);
+    b.writeUInt32LE(offset - HEADER_SIZE, 20);
+    b.writeUInt32LE(0xffffffff, 32); // cookie offset beyond the data
+    writeFileSync(huge, b.subarray(0, offset));
+    assert.throws(() => readSaveImage(huge), /invalid cookie offset/);
+
+    const fifo = join(d, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const t0 = Date.now();
+    assert.throws(() => readSaveImage(fifo), /is not a regular file or block device/);
+    assert.ok(Date.now() - t0 < 1000);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });

@@ -1,9 +1,24 @@
 // Writes a DomainDef in libvirt 9.0's element order (virDomainDefFormat).
 import type { Out, XmlEl, AttrValue } from '../tree.js';
 import { dumpLibxml, elementsOf, passthrough, renderDoc } from '../tree.js';
-import type { DomainAddress, DomainChr, DomainDef, DomainDisk, DomainFormatOptions, DomainGraphics, DomainNet } from './types.js';
+import type {
+  DomainAddress, DomainChr, DomainDef, DomainDisk, DomainFormatOptions, DomainGraphics, DomainNet, DomainOtherDevice,
+} from './types.js';
 
 const addr = (a: DomainAddress | undefined): Out | undefined => a && { name: 'address', attrs: [['type', a.type], ...a.attrs] };
+/** A running device's <alias> (libvirt writes it just before the address); never in inactive XML. */
+const aliasOut = (alias: string | undefined, opts: DomainFormatOptions): Out | undefined =>
+  alias === undefined || opts.inactive ? undefined : { name: 'alias', attrs: [['name', alias]] };
+
+/** A carried-through device with its live alias put in before its <address>. */
+function other(o: DomainOtherDevice, opts: DomainFormatOptions): Out {
+  const a = aliasOut(o.alias, opts);
+  if (!a) return passthrough(o.el);
+  const kids = elementsOf(o.el).filter((e) => e.name !== 'alias').map(passthrough);
+  const at = elementsOf(o.el).filter((e) => e.name !== 'alias').findIndex((e) => e.name === 'address');
+  kids.splice(at === -1 ? kids.length : at, 0, a);
+  return { name: o.el.name, attrs: o.el.attrs, kids };
+}
 
 /** Reorders a parsed element's attributes by a preferred list (unknown ones keep their place at the end). */
 function ordered(el: XmlEl, order: string[]): Out {
@@ -16,25 +31,30 @@ function ordered(el: XmlEl, order: string[]): Out {
 const DRIVER_ATTRS = ['name', 'type', 'cache', 'error_policy', 'rerror_policy', 'io', 'ioeventfd', 'event_idx', 'copy_on_read', 'discard', 'iothread', 'detect_zeroes', 'queues'];
 const SOURCE_ATTRS = ['file', 'dev', 'dir', 'protocol', 'name', 'pool', 'volume', 'mode', 'type', 'path', 'host', 'service', 'master', 'slave', 'network', 'bridge', 'portgroup', 'startupPolicy'];
 
-function disk(d: DomainDisk): Out {
+function disk(d: DomainDisk, opts: DomainFormatOptions): Out {
+  const live = !opts.inactive && d.sourceIndex !== undefined;
+  const source = d.source && ordered(d.source, SOURCE_ATTRS);
+  if (source && live) source.attrs = [...(source.attrs ?? []), ['index', d.sourceIndex]];
   return {
     name: 'disk',
     attrs: [['type', d.type], ['device', d.device], ...d.extraAttrs],
     kids: [
       d.driver && ordered(d.driver, DRIVER_ATTRS),
-      d.source && ordered(d.source, SOURCE_ATTRS),
+      source,
+      source && live && d.noBacking && { name: 'backingStore' },
       { name: 'target', attrs: [['dev', d.targetDev], ['bus', d.targetBus], ...d.targetExtra] },
       d.iotune && passthrough(d.iotune),
       d.readonly && { name: 'readonly' },
       d.shareable && { name: 'shareable' },
       d.serial !== undefined && { name: 'serial', text: d.serial },
       d.boot && passthrough(d.boot),
+      aliasOut(d.alias, opts),
       addr(d.address),
     ],
   };
 }
 
-function net(n: DomainNet): Out {
+function net(n: DomainNet, opts: DomainFormatOptions): Out {
   return {
     name: 'interface',
     attrs: [['type', n.type]],
@@ -49,12 +69,13 @@ function net(n: DomainNet): Out {
       n.model !== undefined && { name: 'model', attrs: [['type', n.model]] },
       ...n.rest.filter((e) => e.name !== 'bandwidth').map(passthrough),
       n.boot && passthrough(n.boot),
+      aliasOut(n.alias, opts),
       addr(n.address),
     ],
   };
 }
 
-function chr(c: DomainChr): Out {
+function chr(c: DomainChr, opts: DomainFormatOptions): Out {
   const target: Out =
     c.kind === 'channel'
       ? { name: 'target', attrs: [['type', c.targetType], ...c.targetAttrs, ...(c.targetType === 'guestfwd' ? [] : [])] }
@@ -66,10 +87,14 @@ function chr(c: DomainChr): Out {
   if (c.kind === 'channel' && c.targetType === 'guestfwd') {
     target.attrs = [['type', 'guestfwd'], ...c.targetAttrs];
   }
+  // A running pty shows the device QEMU opened; a console also names it as its tty.
+  const pty = !opts.inactive && c.type === 'pty' && c.ptyPath !== undefined ? c.ptyPath : undefined;
+  const sources = c.sources.map((s) => ordered(s, SOURCE_ATTRS));
+  if (pty !== undefined && sources.length === 0) sources.push({ name: 'source', attrs: [['path', pty]] });
   return {
     name: c.kind,
-    attrs: [['type', c.type]],
-    kids: [...c.sources.map((s) => ordered(s, SOURCE_ATTRS)), c.protocol && passthrough(c.protocol), target, addr(c.address)],
+    attrs: [['type', c.type], ['tty', c.kind === 'console' ? pty : undefined]],
+    kids: [...sources, c.protocol && passthrough(c.protocol), target, aliasOut(c.alias, opts), addr(c.address)],
   };
 }
 
@@ -78,7 +103,7 @@ function graphics(g: DomainGraphics, opts: DomainFormatOptions): Out {
   let listens: Out[] = g.listens.map((l) => ordered(l, ['type', 'address', 'network', 'socket']));
   const listenNone = g.listens.some((l) => l.attrs.some(([k, v]) => k === 'type' && v === 'none'));
   if (g.type === 'vnc') {
-    const port = g.port ?? -1;
+    const port = (opts.inactive ? undefined : g.livePort) ?? g.port ?? -1;
     attrs.push(['port', port], ['autoport', g.autoport ?? (port === -1 ? 'yes' : 'no')]);
   } else if (g.type === 'rdp') {
     const port = g.port ?? 0;
@@ -104,8 +129,8 @@ const OTHER_AFTER_VIDEO = ['hostdev', 'redirdev', 'redirfilter', 'hub', 'watchdo
 
 export function formatDomain(def: DomainDef, opts: DomainFormatOptions = {}): string {
   const dv = def.devices;
-  const others = (kinds: string[]) => kinds.flatMap((k) => dv.others.filter((o) => o.kind === k).map((o) => passthrough(o.el)));
-  const chrs = (k: DomainChr['kind']) => dv.chrs.filter((c) => c.kind === k).map(chr);
+  const others = (kinds: string[]) => kinds.flatMap((k) => dv.others.filter((o) => o.kind === k).map((o) => other(o, opts)));
+  const chrs = (k: DomainChr['kind']) => dv.chrs.filter((c) => c.kind === k).map((c) => chr(c, opts));
   const sec = (n: string) => (def.sections.get(n) ?? []).map(passthrough);
   const os = def.os;
   const t = (name: string, v: string | undefined): Out | undefined => (v === undefined ? undefined : { name, text: v });
@@ -166,24 +191,30 @@ export function formatDomain(def: DomainDef, opts: DomainFormatOptions = {}): st
         open: true,
         kids: [
           t('emulator', dv.emulator),
-          ...dv.disks.map(disk),
-          ...dv.controllers.map((c): Out => ({
-            name: 'controller',
-            attrs: [['type', c.type], ['index', c.index], ['model', c.model], ...c.extraAttrs],
-            kids: c.children.map(passthrough),
-          })),
+          ...dv.disks.map((d) => disk(d, opts)),
+          ...dv.controllers.map((c): Out => {
+            const kids: Out[] = c.children.map(passthrough);
+            const a = aliasOut(c.alias, opts);
+            const at = c.children.findIndex((e) => e.name === 'address');
+            if (a) kids.splice(at === -1 ? kids.length : at, 0, a);
+            return { name: 'controller', attrs: [['type', c.type], ['index', c.index], ['model', c.model], ...c.extraAttrs], kids };
+          }),
           ...others(OTHER_ORDER_BEFORE_NET),
-          ...dv.nets.map(net),
+          ...dv.nets.map((n) => net(n, opts)),
           ...others(OTHER_AFTER_NET),
           ...chrs('serial'), ...chrs('parallel'), ...chrs('console'), ...chrs('channel'),
           ...others(OTHER_AFTER_CHR),
           ...dv.graphics.map((g) => graphics(g, opts)),
           ...others(OTHER_AFTER_GFX),
-          ...dv.videos.map((v): Out => ({ name: 'video', kids: [{ name: 'model', attrs: v.modelAttrs, kids: v.modelChildren.map(passthrough) }, addr(v.address)] })),
+          ...dv.videos.map((v): Out => ({
+            name: 'video',
+            kids: [{ name: 'model', attrs: v.modelAttrs, kids: v.modelChildren.map(passthrough) }, aliasOut(v.alias, opts), addr(v.address)],
+          })),
           ...others(OTHER_AFTER_VIDEO),
         ],
       },
       ...sec('seclabel'),
+      ...(opts.inactive ? [] : (def.liveSeclabels ?? []).map(passthrough)),
       ...sec('keywrap'),
       ...sec('launchSecurity'),
     ],

@@ -7,7 +7,9 @@ import { ErrCode, ErrDomain, XmlModelError, internalError, invalidAttr, missingA
 import { parseUuid, newUuid } from '../uuid.js';
 import { toKiB } from '../units.js';
 import { parseMac } from '../common.js';
-import type { DomainAddress, DomainChr, DomainController, DomainDef, DomainDevices, DomainDisk, DomainGraphics, DomainNet, DomainOs } from './types.js';
+import type {
+  DomainAddress, DomainChr, DomainController, DomainDef, DomainDevices, DomainDisk, DomainGraphics, DomainNet, DomainOs, DomainParseOptions,
+} from './types.js';
 import { addImplicitDevices, diskNameToIndex } from './implicit.js';
 
 const D = ErrDomain.domain;
@@ -20,7 +22,11 @@ const DISK_DEVICES = ['disk', 'cdrom', 'floppy', 'lun'];
 const GRAPHICS_TYPES = ['sdl', 'vnc', 'rdp', 'desktop', 'spice', 'egl-headless', 'dbus'];
 const ARCHES = ['i686', 'x86_64', 'aarch64', 'armv7l', 'ppc64', 'ppc64le', 's390x', 'riscv64'];
 
-export const parseDomainXml = (text: string): DomainDef => parseDomain(parseXml(text, 'domain', 'domain_definition', D));
+export const parseDomainXml = (text: string, opts: DomainParseOptions = {}): DomainDef =>
+  parseDomain(parseXml(text, 'domain', 'domain_definition', D), opts);
+
+/** A device's <alias name>, kept only from a running domain's status. */
+const aliasOf = (el: XmlEl, status: boolean | undefined): string | undefined => (status ? attr(child(el, 'alias'), 'name') : undefined);
 
 function enumAttr(el: XmlEl, name: string, allowed: string[], fallback?: string): string {
   const v = attr(el, name);
@@ -58,12 +64,14 @@ const memText = (el: XmlEl | undefined): bigint | undefined => {
   return toKiB(BigInt(t), attr(el, 'unit'));
 };
 
-export function parseDomain(el: XmlEl): DomainDef {
+export function parseDomain(el: XmlEl, opts: DomainParseOptions = {}): DomainDef {
   const type = attr(el, 'type');
   if (type === undefined) throw internalError(D, 'missing domain type attribute');
   if (!VIRT_TYPES.includes(type)) throw unsupported(D, `invalid domain type ${type}`);
   const name = childText(el, 'name');
   if (name === undefined || name === '') throw new XmlModelError(ErrCode.noName, D, 'missing name information');
+  // Names become file names (config, status, save images): a '/' would leave their directory.
+  if (name.includes('/')) throw xmlError(D, `name ${name} cannot contain '/'`);
   const uuidText = childText(el, 'uuid');
   let uuid = newUuid();
   if (uuidText !== undefined) {
@@ -101,9 +109,12 @@ export function parseDomain(el: XmlEl): DomainDef {
   const blk = child(el, 'blkiotune');
   const sections = new Map<string, XmlEl[]>();
   for (const n of KEPT_SECTIONS) {
-    const els = elementsOf(el, n);
+    let els = elementsOf(el, n);
+    // A status file's dynamic labels are the running guest's, not its configuration.
+    if (n === 'seclabel' && opts.status) els = els.filter((e) => attr(e, 'type') !== 'dynamic');
     if (els.length) sections.set(n, els);
   }
+  const liveSeclabels = opts.status ? elementsOf(el, 'seclabel').filter((e) => attr(e, 'type') === 'dynamic') : [];
   const devicesEl = child(el, 'devices');
   const def: DomainDef = {
     type,
@@ -139,8 +150,9 @@ export function parseDomain(el: XmlEl): DomainDef {
     onPoweroff,
     onReboot,
     onCrash,
-    devices: parseDevices(devicesEl, os),
+    devices: parseDevices(devicesEl, os, opts.status),
     sections,
+    ...(liveSeclabels.length ? { liveSeclabels } : {}),
   };
   addImplicitDevices(def);
   return def;
@@ -211,7 +223,7 @@ const OS_TYPED = ['type', 'loader', 'nvram', 'kernel', 'initrd', 'cmdline', 'dtb
 
 const CHR_KINDS = ['serial', 'parallel', 'console', 'channel'] as const;
 
-function parseDevices(el: XmlEl | undefined, os: DomainOs): DomainDevices {
+function parseDevices(el: XmlEl | undefined, os: DomainOs, status?: boolean): DomainDevices {
   const devs: DomainDevices = { emulator: childText(el, 'emulator'), disks: [], controllers: [], nets: [], chrs: [], graphics: [], videos: [], others: [] };
   if (!el) return devs;
   let consoleIdx = 0;
@@ -222,7 +234,7 @@ function parseDevices(el: XmlEl | undefined, os: DomainOs): DomainDevices {
       case 'emulator':
         break;
       case 'disk':
-        insertDisk(devs.disks, parseDisk(d), attr(child(d, 'target'), 'bus'), sourceBus);
+        insertDisk(devs.disks, parseDisk(d, status), attr(child(d, 'target'), 'bus'), sourceBus);
         break;
       case 'controller': {
         const idx = attr(d, 'index');
@@ -231,27 +243,30 @@ function parseDevices(el: XmlEl | undefined, os: DomainOs): DomainDevices {
           index: idx === undefined ? -1 : Number(idx),
           model: attr(d, 'model'),
           extraAttrs: d.attrs.filter(([k]) => !['type', 'index', 'model'].includes(k)),
-          children: elementsOf(d),
+          children: elementsOf(d).filter((c) => !status || c.name !== 'alias'),
+          alias: aliasOf(d, status),
         });
         break;
       }
       case 'interface':
-        devs.nets.push(parseNet(d));
+        devs.nets.push(parseNet(d, status));
         break;
       case 'graphics':
-        devs.graphics.push(parseGraphics(d));
+        devs.graphics.push(parseGraphics(d, status));
         break;
       case 'video': {
         const m = child(d, 'model');
-        devs.videos.push({ modelAttrs: m?.attrs ?? [], modelChildren: m ? elementsOf(m) : [], address: parseAddress(d) });
+        devs.videos.push({ modelAttrs: m?.attrs ?? [], modelChildren: m ? elementsOf(m) : [], address: parseAddress(d), alias: aliasOf(d, status) });
         break;
       }
       default:
         if ((CHR_KINDS as readonly string[]).includes(d.name)) {
-          const chr = parseChr(d, d.name as DomainChr['kind'], os);
+          const chr = parseChr(d, d.name as DomainChr['kind'], os, status);
           if (chr.kind === 'console' && chr.targetType !== 'serial') chr.targetPort = consoleIdx;
           if (chr.kind === 'console') consoleIdx++;
           devs.chrs.push(chr);
+        } else if (status && child(d, 'alias')) {
+          devs.others.push({ kind: d.name, el: { ...d, children: d.children.filter((c) => !('name' in c) || c.name !== 'alias') }, alias: aliasOf(d, status) });
         } else devs.others.push({ kind: d.name, el: d });
     }
   }
@@ -298,11 +313,15 @@ function busForDev(dev: string): string {
   return 'ide';
 }
 
-function parseDisk(d: XmlEl): DomainDisk {
+function parseDisk(d: XmlEl, status?: boolean): DomainDisk {
   const type = enumAttr(d, 'type', DISK_TYPES, 'file');
   const device = enumAttr(d, 'device', DISK_DEVICES, 'disk');
   const target = child(d, 'target');
-  const src = child(d, 'source');
+  const srcEl = child(d, 'source');
+  // The storage source index is runtime state: only a status file's is kept.
+  const src = srcEl && { ...srcEl, attrs: srcEl.attrs.filter(([k]) => k !== 'index') };
+  const index = status ? attr(srcEl, 'index') : undefined;
+  const backing = status ? child(d, 'backingStore') : undefined;
   const targetDev = attr(target, 'dev');
   if (targetDev === undefined) {
     const what = attr(src, 'file') ?? attr(src, 'dev') ?? attr(src, 'dir') ?? attr(src, 'name') ?? '';
@@ -324,10 +343,13 @@ function parseDisk(d: XmlEl): DomainDisk {
     serial: childText(d, 'serial'),
     boot: child(d, 'boot'),
     address: parseAddress(d),
+    alias: aliasOf(d, status),
+    ...(index !== undefined ? { sourceIndex: Number(index) } : {}),
+    ...(backing && elementsOf(backing).length === 0 && backing.attrs.length === 0 ? { noBacking: true } : {}),
   };
 }
 
-function parseNet(d: XmlEl): DomainNet {
+function parseNet(d: XmlEl, status?: boolean): DomainNet {
   const macText = attr(child(d, 'mac'), 'address');
   let mac: string;
   if (macText === undefined) mac = randomMac();
@@ -336,7 +358,7 @@ function parseNet(d: XmlEl): DomainNet {
     if (!m) throw xmlError(D, `unable to parse mac address '${macText}'`);
     mac = m;
   }
-  const typed = ['mac', 'source', 'virtualport', 'script', 'target', 'model', 'boot', 'address'];
+  const typed = ['mac', 'source', 'virtualport', 'script', 'target', 'model', 'boot', 'address', ...(status ? ['alias'] : [])];
   return {
     type: attr(d, 'type') ?? 'user',
     mac,
@@ -348,6 +370,7 @@ function parseNet(d: XmlEl): DomainNet {
     rest: elementsOf(d).filter((c) => !typed.includes(c.name)),
     boot: child(d, 'boot'),
     address: parseAddress(d),
+    alias: aliasOf(d, status),
   };
 }
 
@@ -356,17 +379,21 @@ function randomMac(): string {
   return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-function parseChr(d: XmlEl, kind: DomainChr['kind'], os: DomainOs): DomainChr {
+function parseChr(d: XmlEl, kind: DomainChr['kind'], os: DomainOs, status?: boolean): DomainChr {
   const target = child(d, 'target');
   let type = attr(d, 'type') ?? 'pty';
   if (!attr(d, 'type') && attr(d, 'tty')) type = 'pty';
   const port = attr(target, 'port');
   let targetType = attr(target, 'type');
   if (kind === 'console' && targetType === undefined) targetType = os.type === 'hvm' || os.type === 'xen' ? 'serial' : undefined;
+  // A running pty's <source path> is the device QEMU opened, not configuration.
+  const ptyPath = status && type === 'pty' ? attr(child(d, 'source'), 'path') : undefined;
   return {
     kind,
     type,
-    sources: elementsOf(d, 'source'),
+    sources: ptyPath !== undefined ? [] : elementsOf(d, 'source'),
+    ...(ptyPath !== undefined ? { ptyPath } : {}),
+    alias: aliasOf(d, status),
     protocol: child(d, 'protocol'),
     targetType,
     targetPort: port === undefined ? undefined : Number(port),
@@ -377,15 +404,18 @@ function parseChr(d: XmlEl, kind: DomainChr['kind'], os: DomainOs): DomainChr {
   };
 }
 
-function parseGraphics(d: XmlEl): DomainGraphics {
+function parseGraphics(d: XmlEl, status?: boolean): DomainGraphics {
   const type = attr(d, 'type');
   if (type === undefined) throw missingAttr('type', 'graphics');
   if (!GRAPHICS_TYPES.includes(type)) throw invalidAttr('type', 'graphics', type);
   const port = attr(d, 'port');
   const known = ['type', 'port', 'tlsPort', 'autoport', 'listen', 'keymap', 'passwd'];
+  // A running autoport display's port is the one it got, not a configured one.
+  const live = status && attr(d, 'autoport') === 'yes' && port !== undefined && Number(port) > 0;
   return {
     type,
-    port: port === undefined ? undefined : Number(port),
+    port: port === undefined || live ? undefined : Number(port),
+    ...(live ? { livePort: Number(port) } : {}),
     tlsPort: attr(d, 'tlsPort'),
     autoport: attr(d, 'autoport'),
     listen: attr(d, 'listen'),

@@ -24,6 +24,12 @@ export interface DomainDisk {
   serial?: string;
   boot?: XmlEl;
   address?: DomainAddress;
+  /** Live only: QEMU's device id. */
+  alias?: string;
+  /** Live only: the storage source's index (libvirt's node names libvirt-N-*). */
+  sourceIndex?: number;
+  /** Live only: the image has no backing chain (shown as an empty <backingStore/>). */
+  noBacking?: boolean;
 }
 
 export interface DomainController {
@@ -32,6 +38,8 @@ export interface DomainController {
   model?: string;
   extraAttrs: [string, string][];
   children: XmlEl[];
+  /** Live only. */
+  alias?: string;
 }
 
 export interface DomainNet {
@@ -45,6 +53,8 @@ export interface DomainNet {
   rest: XmlEl[];
   boot?: XmlEl;
   address?: DomainAddress;
+  /** Live only. */
+  alias?: string;
 }
 
 /** serial, parallel, console and channel devices share libvirt's chardev shape. */
@@ -58,6 +68,10 @@ export interface DomainChr {
   targetAttrs: [string, string][];
   targetChildren: XmlEl[];
   address?: DomainAddress;
+  /** Live only. */
+  alias?: string;
+  /** Live only: the pty QEMU opened for a type='pty' device. */
+  ptyPath?: string;
 }
 
 export interface DomainGraphics {
@@ -71,18 +85,24 @@ export interface DomainGraphics {
   extraAttrs: [string, string][];
   listens: XmlEl[];
   children: XmlEl[];
+  /** Live only: the port an autoport display listens on. */
+  livePort?: number;
 }
 
 export interface DomainVideo {
   modelAttrs: [string, string][];
   modelChildren: XmlEl[];
   address?: DomainAddress;
+  /** Live only. */
+  alias?: string;
 }
 
 /** A device kind we carry as its parsed element (rng, tpm, hostdev, ...). */
 export interface DomainOtherDevice {
   kind: string;
   el: XmlEl;
+  /** Live only. */
+  alias?: string;
 }
 
 export interface DomainDevices {
@@ -145,6 +165,8 @@ export interface DomainDef {
   devices: DomainDevices;
   /** Carried-through top-level sections, keyed by element name. */
   sections: Map<string, XmlEl[]>;
+  /** Live only: the security labels a running guest got (written after the configured ones). */
+  liveSeclabels?: XmlEl[];
 }
 
 export interface DomainFormatOptions {
@@ -153,4 +175,9 @@ export interface DomainFormatOptions {
   inactive?: boolean;
   /** Include graphics passwords (VIR_DOMAIN_XML_SECURE). */
   secure?: boolean;
+}
+
+export interface DomainParseOptions {
+  /** Parsing a running domain's status: keep the live-only parts (aliases, ptys, ports, ...). */
+  status?: boolean;
 }

@@ -17,6 +17,7 @@ import {
 } from './common.js';
 import { diskAlias, diskQmp, usedSlotsConfig, type Props } from './qemu-args.js';
 import type { Unplugs } from './unplug.js';
+import { setDiskSource } from '../live-xml.js';
 
 const sourceFile = (d: DomainDisk): string | undefined => attr(d.source, d.type === 'block' ? 'dev' : 'file');
 
@@ -137,7 +138,8 @@ export async function attachDiskLive(s: QemuDriverState, d: QemuDomain, disk: Do
   if (filled.targetBus === 'virtio') {
     filled.address = pciAddress(chooseSlot(await usedSlotsLive(proc, def), filled.address, `disk ${filled.targetDev}`));
   }
-  const { blockdevs, device } = diskQmp(def, filled, await nextNodeIndex(proc, def));
+  const nodeIndex = await nextNodeIndex(proc, def);
+  const { blockdevs, device } = diskQmp(def, filled, nodeIndex);
   const nodes = await addNodes(d, filled, blockdevs);
   try {
     await proc.command('device_add', device, d.name);
@@ -145,6 +147,8 @@ export async function attachDiskLive(s: QemuDriverState, d: QemuDomain, disk: Do
     await delNodes(d, nodes);
     throw e;
   }
+  filled.alias = String(device.id);
+  setDiskSource(filled, nodeIndex);
   insertDisk(def.devices.disks, filled);
   s.saveStatus(d);
   s.events.emit(deviceAddedEvent(d.handle(), String(device.id)));
@@ -207,7 +211,9 @@ export async function updateDiskLive(s: QemuDriverState, d: QemuDomain, disk: Do
   await proc.command('blockdev-remove-medium', { id: alias }, d.name);
   await delNodes(d, old);
   if (file !== undefined && file !== '') {
-    const { blockdevs } = diskQmp(def, next, await nextNodeIndex(proc, def));
+    const nodeIndex = await nextNodeIndex(proc, def);
+    setDiskSource(next, nodeIndex);
+    const { blockdevs } = diskQmp(def, next, nodeIndex);
     const nodes = await addNodes(d, next, blockdevs);
     try {
       await proc.command('blockdev-insert-medium', { id: alias, 'node-name': nodes[0] }, d.name);
@@ -217,6 +223,7 @@ export async function updateDiskLive(s: QemuDriverState, d: QemuDomain, disk: Do
     }
   }
   await proc.command('blockdev-close-tray', { id: alias }, d.name);
-  Object.assign(found, { type: next.type, source: next.source, driver: next.driver });
+  Object.assign(found, { type: next.type, source: next.source, driver: next.driver, sourceIndex: next.sourceIndex, noBacking: next.noBacking });
+  if (file === undefined || file === '') setDiskSource(found, 0);
   s.saveStatus(d);
 }

@@ -30,7 +30,7 @@ async function nicIds(d: QemuDomain): Promise<Map<string, string>> {
 }
 
 async function aliasOf(d: QemuDomain, n: DomainNet): Promise<string> {
-  const known = aliases.get(n);
+  const known = aliases.get(n) ?? n.alias;
   if (known !== undefined) return known;
   const ids = await nicIds(d);
   const id = ids.get(n.mac) ?? `net${d.def.devices.nets.indexOf(n)}`;
@@ -43,7 +43,7 @@ async function newAlias(d: QemuDomain): Promise<number> {
   let max = -1;
   for (const id of (await nicIds(d)).values()) max = Math.max(max, Number(id.slice(3)));
   for (const n of d.def.devices.nets) {
-    const a = aliases.get(n);
+    const a = aliases.get(n) ?? n.alias;
     if (a !== undefined) max = Math.max(max, Number(a.slice(3)));
   }
   return max + 1;
@@ -103,7 +103,8 @@ export async function attachNetLive(s: QemuDriverState, d: QemuDomain, n: Domain
     throw e;
   }
   n.address = pciAddress(slot);
-  aliases.set(n, `net${index}`);
+  n.alias = `net${index}`;
+  aliases.set(n, n.alias);
   d.def.devices.nets.push(n);
   s.saveStatus(d);
   s.events.emit(deviceAddedEvent(d.handle(), `net${index}`));

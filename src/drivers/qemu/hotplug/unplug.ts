@@ -12,8 +12,9 @@ export const unplugTimeoutMs = (): number => {
 type Finish = () => Promise<void>;
 
 export class Unplugs {
-  private readonly waiters = new Map<QemuDomain, Map<string, () => void>>();
-  private readonly late = new Map<QemuDomain, Map<string, Finish>>();
+  private readonly waiters = new WeakMap<QemuDomain, Map<string, () => void>>();
+  /** Removals still pending, each bound to the QEMU process it was asked of. */
+  private readonly late = new WeakMap<QemuDomain, Map<string, { proc: unknown; finish: Finish }>>();
 
   constructor(state: QemuDriverState) {
     state.deviceDeletedListeners.add((dom, alias) => this.deleted(dom, alias));
@@ -22,10 +23,12 @@ export class Unplugs {
   private deleted(dom: QemuDomain, alias: string): void {
     const wake = this.waiters.get(dom)?.get(alias);
     if (wake) return wake();
-    const finish = this.late.get(dom)?.get(alias);
-    if (!finish) return;
+    const pending = this.late.get(dom)?.get(alias);
+    if (!pending) return;
     this.late.get(dom)?.delete(alias);
-    void dom.withJob(finish).catch(() => undefined);
+    // A guest restarted since the request has other devices under the same alias.
+    if (pending.proc !== dom.proc) return;
+    void dom.withJob(pending.finish).catch(() => undefined);
   }
 
   /**
@@ -76,9 +79,9 @@ export class Unplugs {
 
   /** Finishes a removal when QEMU reports it after the wait gave up. */
   later(dom: QemuDomain, alias: string, finish: Finish): void {
-    const m = this.late.get(dom) ?? new Map<string, Finish>();
+    const m = this.late.get(dom) ?? new Map<string, { proc: unknown; finish: Finish }>();
     this.late.set(dom, m);
-    m.set(alias, finish);
+    m.set(alias, { proc: dom.proc, finish });
   }
 }
 
