@@ -9,9 +9,8 @@ import type { DomainChr } from '../../api/xml/domain/types.js';
 import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
 import { VirError, VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
 import type { QemuDomain } from './domain-obj.js';
-import { checkFlags, internalError, noDomainUuid, notRunning, operationFailed } from './errors.js';
+import { checkFlags, internalError, notRunning, operationFailed } from './errors.js';
 import type { QemuDriverState } from './state.js';
-import { uuidText } from './uuid.js';
 
 /** VIR_DOMAIN_CONSOLE_FORCE | VIR_DOMAIN_CONSOLE_SAFE. */
 const CONSOLE_FORCE = 1;
@@ -26,12 +25,7 @@ export function consoleMethods(s: QemuDriverState): DriverMethods {
   /** Open sessions by "uuid/chardev label". */
   const sessions = new Map<string, Session>();
 
-  const find = (h: RemoteNonnullDomain): QemuDomain => {
-    const u = uuidText(h.uuid);
-    const d = s.list.findByUuid(u);
-    if (!d) throw noDomainUuid(u, h.name);
-    return d;
-  };
+  const find = (h: RemoteNonnullDomain): QemuDomain => s.domain(h);
 
   return {
     DOMAIN_OPEN_CONSOLE: async ({ dom, devName, flags }, ctx) => {

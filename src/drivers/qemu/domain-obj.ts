@@ -3,6 +3,8 @@
 import type { DomainDef } from '../../api/xml/domain/types.js';
 import { DomainObjList } from '../../api/domain-list.js';
 import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
+import { VirErrorDomain } from '../../rpc/errors.js';
+import { invalidArg, operationInvalid } from './errors.js';
 import { uuidBytes } from './uuid.js';
 import type { QemuProcess } from './process.js';
 
@@ -82,4 +84,21 @@ export class DomainList extends DomainObjList<QemuDomain> {
   constructor() {
     super((def) => new QemuDomain(def));
   }
+}
+
+/**
+ * virDomainObjUpdateModificationImpact: which definitions a LIVE (1) / CONFIG (2) / CURRENT (0)
+ * call touches; `read` refuses asking for both at once, as getters do.
+ */
+export function modificationImpact(d: QemuDomain, flags: number, read = false): { live: boolean; config: boolean } {
+  let live = (flags & 1) !== 0;
+  let config = (flags & 2) !== 0;
+  if (read && live && config) throw invalidArg("invalid flag combination 'live' and 'config'", VirErrorDomain.DOMAIN);
+  if (!live && !config) {
+    live = d.active;
+    config = !d.active;
+  }
+  if (live && !d.active) throw operationInvalid('domain is not running', VirErrorDomain.DOMAIN);
+  if (config && !d.persistent) throw operationInvalid('transient domains do not have any persistent config', VirErrorDomain.DOMAIN);
+  return { live, config };
 }

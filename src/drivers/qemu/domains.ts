@@ -9,9 +9,9 @@ import { addQemuDefaultDevices } from './post-parse.js';
 import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
 import { VirError, VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
 import { machineAliases } from './caps.js';
-import { PausedReason, QemuDomain, State, TAINT_MESSAGES } from './domain-obj.js';
+import { modificationImpact, PausedReason, QemuDomain, State, TAINT_MESSAGES } from './domain-obj.js';
 import {
-  checkFlags, internalError, invalidArg, noDomain, noDomainUuid, notRunning, operationDenied, operationInvalid, xmlParse,
+  checkFlags, internalError, invalidArg, noDomain, notRunning, operationDenied, operationInvalid, xmlParse,
 } from './errors.js';
 import { Detail, Lifecycle } from './events.js';
 import { hasManagedSave, startFromManagedSave, undefineManagedSave } from './save.js';
@@ -30,12 +30,7 @@ const UNDEFINE_ALLOWED = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | 0x80;
 
 export function domainMethods(s: QemuDriverState): DriverMethods {
   const L = s.list;
-  const r = (h: RemoteNonnullDomain): QemuDomain => {
-    const u = uuidText(h.uuid);
-    const d = L.findByUuid(u);
-    if (!d) throw noDomainUuid(u, h.name);
-    return d;
-  };
+  const r = (h: RemoteNonnullDomain): QemuDomain => s.domain(h);
   const active = (d: QemuDomain): QemuDomain => {
     if (!d.active || !d.proc) throw notRunning();
     return d;
@@ -140,7 +135,7 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
   const setMemory = async (h: RemoteNonnullDomain, memory: bigint, flags: number): Promise<void> => {
     checkFlags('qemuDomainSetMemoryFlags', flags, AFFECT_LIVE | AFFECT_CONFIG | MEM_MAXIMUM);
     const d = r(h);
-    const { live, config } = affected(d, flags);
+    const { live, config } = modificationImpact(d, flags);
     if (flags & MEM_MAXIMUM) {
       if (live) throw invalidArg('cannot resize the maximum memory on an active domain', VirErrorDomain.QEMU);
       const pd = d.persistentDef();
@@ -173,7 +168,7 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
   const getVcpus = (h: RemoteNonnullDomain, flags: number): number => {
     checkFlags('qemuDomainGetVcpusFlags', flags, AFFECT_LIVE | AFFECT_CONFIG | VCPU_MAXIMUM | 8);
     const d = r(h);
-    const { config } = affected(d, flags, true);
+    const { config } = modificationImpact(d, flags, true);
     const def = config ? d.persistentDef() : d.def;
     return flags & VCPU_MAXIMUM ? def.vcpu.count : (def.vcpu.current ?? def.vcpu.count);
   };
@@ -191,7 +186,7 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
       if (!d.active) throw operationInvalid('domain is not running', VirErrorDomain.DOMAIN);
       throw VirError.format(VirErrorNumber.ARGUMENT_UNSUPPORTED, VirErrorDomain.QEMU, 'argument unsupported: %s', 'QEMU guest agent is not configured');
     }
-    const { live, config } = affected(d, flags);
+    const { live, config } = modificationImpact(d, flags);
     if (n < 1) throw invalidArg('argument out of range: 0', VirErrorDomain.DOMAIN);
     if (live) {
       if (flags & VCPU_MAXIMUM) throw invalidArg("maximum vcpu count of a live domain can't be modified");
@@ -335,20 +330,6 @@ export function domainMethods(s: QemuDriverState): DriverMethods {
     DOMAIN_SET_VCPUS: ({ dom, nvcpus }) => setVcpus(dom, nvcpus, AFFECT_LIVE),
     DOMAIN_SET_VCPUS_FLAGS: ({ dom, nvcpus, flags }) => setVcpus(dom, nvcpus, flags),
   };
-}
-
-/** virDomainObjUpdateModificationImpact: which definitions a LIVE/CONFIG/CURRENT call touches. */
-function affected(d: QemuDomain, flags: number, read = false): { live: boolean; config: boolean } {
-  let live = (flags & AFFECT_LIVE) !== 0;
-  let config = (flags & AFFECT_CONFIG) !== 0;
-  if (read && live && config) throw invalidArg("invalid flag combination 'live' and 'config'", VirErrorDomain.DOMAIN);
-  if (!live && !config) {
-    live = d.active;
-    config = !d.active;
-  }
-  if (live && !d.active) throw operationInvalid('domain is not running', VirErrorDomain.DOMAIN);
-  if (config && !d.persistent) throw operationInvalid('transient domains do not have any persistent config', VirErrorDomain.DOMAIN);
-  return { live, config };
 }
 
 /** What libvirt's QEMU driver fills in at define time: emulator, concrete machine, boot device. */

@@ -1,6 +1,7 @@
 // CONNECT_GET_DOMAIN_CAPABILITIES: what one emulator/machine/virt type combination offers, in
 // libvirt 9.0's element order. The emulator is picked the way libvirt's cache lookup picks it
 // (explicit binary, else the one serving the arch, else the host's), with libvirt's errors.
+import { unsupportedConfig } from './command/errors.js';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { renderDoc, type Out } from '../../api/xml/tree.js';
@@ -19,8 +20,6 @@ export interface DomCapsQuery {
 
 const KNOWN_VIRT_TYPES = ['qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp', 'parallels', 'bhyve', 'vz'];
 
-const configUnsupported = (msg: string): VirError =>
-  VirError.format(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.QEMU, 'unsupported configuration: %s', msg);
 
 export async function domainCapabilitiesXml(q: DomCapsQuery, cacheDir: string): Promise<string> {
   const hostArch = process.arch === 'x64' ? 'x86_64' : process.arch;
@@ -38,7 +37,7 @@ export async function domainCapabilitiesXml(q: DomCapsQuery, cacheDir: string): 
   } else {
     arch = q.arch ?? hostArch;
     const g = installedGuests().find((x) => x.arch === arch);
-    if (!g) throw configUnsupported(`unable to find any emulator to serve '${arch}' architecture`);
+    if (!g) throw unsupportedConfig(`unable to find any emulator to serve '${arch}' architecture`);
     path = g.path;
   }
   const caps = await loadQemuCaps(path, { cacheDir });

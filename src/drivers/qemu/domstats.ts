@@ -7,12 +7,11 @@ import type { DriverMethods } from '../../api/driver.js';
 import type { RemoteNonnullDomain, RemoteTypedParam } from '../../protocol/gen/remote.js';
 import { VirError, VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
 import { State, type QemuDomain } from './domain-obj.js';
-import { checkFlags, noDomainUuid } from './errors.js';
+import { checkFlags } from './errors.js';
 import { threadInfo, interfaceStats } from './stats-proc.js';
 import { diskPath, diskStats, dirtyRate, fileSize, memoryStats, MemTag, qemuImgInfo, vcpuThreads } from './stats-qmp.js';
 import { attr } from '../../api/xml/tree.js';
 import type { QemuDriverState } from './state.js';
-import { uuidText } from './uuid.js';
 
 const Group = {
   STATE: 1, CPU: 2, BALLOON: 4, VCPU: 8, INTERFACE: 16, BLOCK: 32, PERF: 64, IOTHREAD: 128, MEMORY: 256, DIRTYRATE: 512, VM: 1024,
@@ -158,12 +157,7 @@ async function blockRows(d: QemuDomain): Promise<RemoteTypedParam[]> {
 }
 
 export function domainStatsMethods(s: QemuDriverState): DriverMethods {
-  const find = (h: RemoteNonnullDomain): QemuDomain => {
-    const u = uuidText(h.uuid);
-    const d = s.list.findByUuid(u);
-    if (!d) throw noDomainUuid(u, h.name);
-    return d;
-  };
+  const find = (h: RemoteNonnullDomain): QemuDomain => s.domain(h);
   return {
     CONNECT_GET_ALL_DOMAIN_STATS: async ({ doms, stats: wanted, flags }) => {
       const f = flags >>> 0;

@@ -6,20 +6,14 @@ import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
 import { QmpError, QmpTimeoutError } from '../../qmp/index.js';
 import { VirError, VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
 import { Taint, type QemuDomain } from './domain-obj.js';
-import { checkFlags, internalError, noDomainUuid, notRunning, operationTimeout } from './errors.js';
+import { checkFlags, internalError, notRunning, operationTimeout } from './errors.js';
 import type { QemuDriverState } from './state.js';
-import { uuidText } from './uuid.js';
 
 /** VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP. */
 const MONITOR_HMP = 1;
 
 export function qemuApiMethods(s: QemuDriverState): QemuDriverMethods {
-  const find = (h: RemoteNonnullDomain): QemuDomain => {
-    const u = uuidText(h.uuid);
-    const d = s.list.findByUuid(u);
-    if (!d) throw noDomainUuid(u, h.name);
-    return d;
-  };
+  const find = (h: RemoteNonnullDomain): QemuDomain => s.domain(h);
 
   return {
     async monitorCommand(h, cmd, flags) {

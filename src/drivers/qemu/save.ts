@@ -13,13 +13,12 @@ import type { RemoteNonnullDomain, RemoteTypedParam } from '../../protocol/gen/r
 import { VirError, VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
 import { PausedReason, QemuDomain, RunningReason, ShutoffReason, State } from './domain-obj.js';
 import {
-  checkFlags, internalError, invalidArg, noDomainUuid, notRunning, operationDenied, operationFailed, operationInvalid, operationUnsupported, systemError, xmlParse,
+  checkFlags, internalError, invalidArg, notRunning, operationDenied, operationFailed, operationInvalid, operationUnsupported, systemError, xmlParse,
 } from './errors.js';
 import { Detail, jobCompletedEvent, Lifecycle } from './events.js';
 import { finishImage, managedSavePath, readSaveImage, SaveDetail, writeImageHeader, type SaveImage } from './save-image.js';
 import { migrateFromFile, migrateToFile, saveJobStats } from './save-stream.js';
 import type { IncomingStart, QemuDriverState } from './state.js';
-import { uuidText } from './uuid.js';
 
 /** virDomainSaveRestoreFlags. */
 const SAVE_BYPASS_CACHE = 1;
@@ -119,12 +118,7 @@ function incomingFrom(def: DomainDef, path: string, img: SaveImage, paused: bool
 
 export function saveMethods(s: QemuDriverState): DriverMethods {
   const L = s.list;
-  const r = (h: RemoteNonnullDomain): QemuDomain => {
-    const u = uuidText(h.uuid);
-    const d = L.findByUuid(u);
-    if (!d) throw noDomainUuid(u, h.name);
-    return d;
-  };
+  const r = (h: RemoteNonnullDomain): QemuDomain => s.domain(h);
 
   /** qemuDomainSaveInternal: pause, migrate into `path` (via a temp file), stop as saved. */
   const save = async (d: QemuDomain, path: string, flags: number, managed = false): Promise<void> => {

@@ -9,9 +9,8 @@ import type { DriverMethods, DriverStream } from '../../api/driver.js';
 import type { DomainVideo } from '../../api/xml/domain/types.js';
 import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
 import type { QemuDomain } from './domain-obj.js';
-import { checkFlags, internalError, noDomainUuid, notRunning, operationInvalid } from './errors.js';
+import { checkFlags, internalError, notRunning, operationInvalid } from './errors.js';
 import type { QemuDriverState } from './state.js';
-import { uuidText } from './uuid.js';
 
 /** Stream packets stay well under libvirt's 256 KiB message payload. */
 const CHUNK = 64 * 1024;
@@ -34,12 +33,7 @@ async function send(stream: DriverStream, data: Uint8Array): Promise<void> {
 }
 
 export function screenshotMethods(s: QemuDriverState): DriverMethods {
-  const find = (h: RemoteNonnullDomain): QemuDomain => {
-    const u = uuidText(h.uuid);
-    const d = s.list.findByUuid(u);
-    if (!d) throw noDomainUuid(u, h.name);
-    return d;
-  };
+  const find = (h: RemoteNonnullDomain): QemuDomain => s.domain(h);
   return {
     DOMAIN_SCREENSHOT: async ({ dom, screen, flags }, ctx) => {
       checkFlags('qemuDomainScreenshot', flags, 0);

@@ -8,9 +8,10 @@ import type { DomainDef } from '../../api/xml/domain/types.js';
 import { formatDomain } from '../../api/xml/domain/format.js';
 import { parseDomainXml } from '../../api/xml/domain/parse.js';
 import type { QmpEvent } from '../../qmp/index.js';
+import type { RemoteNonnullDomain } from '../../protocol/gen/remote.js';
 import { kvmUsable, loadQemuCaps, machineAliases, type QemuCaps } from './caps.js';
 import { buildQemuCommand } from './command/index.js';
-import { systemError, internalError, operationInvalid, xmlParse } from './errors.js';
+import { noDomainUuid, systemError, internalError, operationInvalid, xmlParse } from './errors.js';
 import { Detail, EventBus, Lifecycle, lifecycleEvent, migrationIterationEvent, rebootEvent } from './events.js';
 import { writeFileAtomic, xmlNamesIn } from './files.js';
 import type { QemuPaths } from './paths.js';
@@ -24,6 +25,7 @@ import {
   CrashedReason, DomainList, PausedReason, QemuDomain, RunningReason, ShutdownReason, ShutoffReason, State, Taint,
 } from './domain-obj.js';
 import { attachedDomainXml, attachToPid } from './attach.js';
+import { uuidText } from './uuid.js';
 import { assignLiveNames, needsVncPort, readPtys, releaseVncPort, reserveVncPort, setDacLabel } from './live-xml.js';
 
 export interface QemuDriverOptions {
@@ -66,6 +68,14 @@ export class QemuDriverState {
 
   get paths(): QemuPaths {
     return this.opts.paths;
+  }
+
+  /** The domain a wire handle names (by UUID), or libvirt's "no domain with matching uuid". */
+  domain(h: RemoteNonnullDomain): QemuDomain {
+    const u = uuidText(h.uuid);
+    const d = this.list.findByUuid(u);
+    if (!d) throw noDomainUuid(u, h.name);
+    return d;
   }
 
   lifecycle(dom: QemuDomain, event: number, detail: number): void {

@@ -9,13 +9,12 @@ import { REMOTE_CPUMAPS_MAX, REMOTE_VCPUINFO_MAX, type RemoteNonnullDomain, type
 import { rpcError, VirError, VirErrorDomain, VirErrorNumber } from '../../rpc/errors.js';
 import type { QemuDomain } from './domain-obj.js';
 import type { QemuProcess } from './process.js';
-import { checkFlags, internalError, invalidArg, noDomainUuid, notRunning, operationInvalid } from './errors.js';
+import { checkFlags, internalError, invalidArg, notRunning, operationInvalid } from './errors.js';
 import { domainStatsMethods, P } from './domstats.js';
 import { onlineCpus, parseCpuList, presentCpus } from './host-sys.js';
 import { cpumap, interfaceStats, threadInfo } from './stats-proc.js';
 import { diskPath, diskStats, fileSize, findDisk, memoryStats, qemuImgInfo, vcpuThreads, type DiskStats } from './stats-qmp.js';
 import type { QemuDriverState } from './state.js';
-import { uuidText } from './uuid.js';
 
 const AFFECT_LIVE = 1;
 const AFFECT_CONFIG = 2;
@@ -51,12 +50,7 @@ function vcpuPinning(def: DomainDef, n: number): number[] {
 }
 
 export function statsMethods(s: QemuDriverState): DriverMethods {
-  const find = (h: RemoteNonnullDomain): QemuDomain => {
-    const u = uuidText(h.uuid);
-    const d = s.list.findByUuid(u);
-    if (!d) throw noDomainUuid(u, h.name);
-    return d;
-  };
+  const find = (h: RemoteNonnullDomain): QemuDomain => s.domain(h);
   const running = (h: RemoteNonnullDomain): { d: QemuDomain; proc: QemuProcess } => {
     const d = find(h);
     if (!d.active || !d.proc) throw notRunning();

@@ -1,9 +1,9 @@
 // The QEMU program's checks that need no running guest: flag refusal and agent availability.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DomainList } from '../../../src/drivers/qemu/domain-obj.js';
+import { qemuPaths } from '../../../src/drivers/qemu/paths.js';
 import { qemuApiMethods } from '../../../src/drivers/qemu/qemu-api.js';
-import type { QemuDriverState } from '../../../src/drivers/qemu/state.js';
+import { QemuDriverState, timeoutsFromEnv } from '../../../src/drivers/qemu/state.js';
 import { uuidBytes } from '../../../src/drivers/qemu/uuid.js';
 import { parseDomainXml } from '../../../src/api/xml/domain/parse.js';
 import { VirError } from '../../../src/rpc/errors.js';
@@ -11,10 +11,15 @@ import { VirError } from '../../../src/rpc/errors.js';
 const UUID = '11111111-2222-3333-4444-555555555555';
 const ctx = { readonly: false, stream: null };
 
+/** A driver state never initialised: nothing on disk, no QEMU; only its domain list is used. */
+function newState(): QemuDriverState {
+  return new QemuDriverState({ paths: qemuPaths(false, { HOME: '/nonexistent' }), timeouts: timeoutsFromEnv({}), autostart: false });
+}
+
 function setup() {
-  const list = new DomainList();
-  list.add(parseDomainXml(`<domain type='qemu'><name>g</name><uuid>${UUID}</uuid><memory>65536</memory><os><type>hvm</type></os></domain>`), false);
-  const api = qemuApiMethods({ list, monitorListeners: new Set() } as unknown as QemuDriverState);
+  const s = newState();
+  s.list.add(parseDomainXml(`<domain type='qemu'><name>g</name><uuid>${UUID}</uuid><memory>65536</memory><os><type>hvm</type></os></domain>`), false);
+  const api = qemuApiMethods(s);
   return { api, h: { name: 'g', uuid: uuidBytes(UUID), id: -1 } };
 }
 
@@ -35,8 +40,9 @@ test('agentCommand: inactive domain refused before agent checks', async () => {
 });
 
 test('onMonitorEvent registers and unregisters a listener', () => {
-  const listeners = new Set<unknown>();
-  const api = qemuApiMethods({ list: new DomainList(), monitorListeners: listeners } as unknown as QemuDriverState);
+  const s = newState();
+  const listeners = s.monitorListeners;
+  const api = qemuApiMethods(s);
   const off = api.onMonitorEvent?.(() => undefined);
   assert.equal(listeners.size, 1);
   off?.();

@@ -1,5 +1,6 @@
 // What every hot-plug procedure shares: the LIVE/CONFIG/CURRENT decision, libvirt's error texts,
 // the PCI slot and node-name a new device gets, and waiting for QEMU to finish an unplug.
+import { unsupportedConfig } from '../command/errors.js';
 import type { DomainAddress, DomainDef } from '../../../api/xml/domain/types.js';
 import { VirError, VirErrorDomain, VirErrorNumber } from '../../../rpc/errors.js';
 import { freePciSlot, pciAddr } from '../command/pci.js';
@@ -11,25 +12,11 @@ import { copyDef } from '../state.js';
 export const AFFECT_LIVE = 1;
 export const AFFECT_CONFIG = 2;
 
-/** virDomainObjUpdateModificationImpact: which definitions a LIVE/CONFIG/CURRENT call touches. */
-export function impact(d: QemuDomain, flags: number): { live: boolean; config: boolean } {
-  let live = (flags & AFFECT_LIVE) !== 0;
-  let config = (flags & AFFECT_CONFIG) !== 0;
-  if (!live && !config) {
-    live = d.active;
-    config = !d.active;
-  }
-  if (live && !d.active) throw operationInvalid('domain is not running', VirErrorDomain.DOMAIN);
-  if (config && !d.persistent) throw operationInvalid('transient domains do not have any persistent config', VirErrorDomain.DOMAIN);
-  return { live, config };
-}
-
 // ---- libvirt's error texts -------------------------------------------------------------------
 
 export const deviceMissing = (msg: string, dom: VirErrorDomain = VirErrorDomain.QEMU): VirError =>
   VirError.format(VirErrorNumber.DEVICE_MISSING, dom, 'device not found: %s', msg);
-export const configUnsupported = (msg: string): VirError =>
-  VirError.format(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.QEMU, 'unsupported configuration: %s', msg);
+export const configUnsupported = unsupportedConfig;
 export const opUnsupported = (msg: string): VirError =>
   VirError.format(VirErrorNumber.OPERATION_UNSUPPORTED, VirErrorDomain.QEMU, 'Operation not supported: %s', msg);
 export const targetExists = (dev: string): VirError => operationInvalid(`target ${dev} already exists`);

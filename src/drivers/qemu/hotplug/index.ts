@@ -6,11 +6,10 @@ import type { DomainDef } from '../../../api/xml/domain/types.js';
 import { parseDeviceXml, type DomainDeviceFragment } from '../../../api/xml/domain/parse.js';
 import type { RemoteNonnullDomain } from '../../../protocol/gen/remote.js';
 import { VirErrorDomain } from '../../../rpc/errors.js';
-import type { QemuDomain } from '../domain-obj.js';
-import { checkFlags, internalError, noDomainUuid, xmlParse } from '../errors.js';
+import { modificationImpact, type QemuDomain } from '../domain-obj.js';
+import { checkFlags, internalError, xmlParse } from '../errors.js';
 import type { QemuDriverState } from '../state.js';
-import { uuidText } from '../uuid.js';
-import { AFFECT_CONFIG, AFFECT_LIVE, configUnsupported, impact, replacePersistent } from './common.js';
+import { AFFECT_CONFIG, AFFECT_LIVE, configUnsupported, replacePersistent } from './common.js';
 import {
   attachDiskConfig, attachDiskLive, detachDiskConfig, detachDiskLive, updateDiskConfig, updateDiskLive,
 } from './disk.js';
@@ -34,12 +33,7 @@ function parsePair(xml: string): [DomainDeviceFragment, DomainDeviceFragment] {
 
 export function hotplugMethods(s: QemuDriverState): DriverMethods {
   const unplugs = unplugsOf(s);
-  const r = (h: RemoteNonnullDomain): QemuDomain => {
-    const u = uuidText(h.uuid);
-    const d = s.list.findByUuid(u);
-    if (!d) throw noDomainUuid(u, h.name);
-    return d;
-  };
+  const r = (h: RemoteNonnullDomain): QemuDomain => s.domain(h);
 
   const configChange = (kind: Kind, pd: DomainDef, f: DomainDeviceFragment): DomainDef => {
     if ('disk' in f) return kind === 'attach' ? attachDiskConfig(pd, f.disk) : kind === 'detach' ? detachDiskConfig(pd, f.disk) : updateDiskConfig(pd, f.disk);
@@ -63,7 +57,7 @@ export function hotplugMethods(s: QemuDriverState): DriverMethods {
     checkFlags(fn, flags, allowed);
     const d = r(h);
     return d.withJob(async () => {
-      const { live, config } = impact(d, flags);
+      const { live, config } = modificationImpact(d, flags);
       const [forLive, forConfig] = parsePair(xml);
       const next = config ? configChange(kind, d.persistentDef(), forConfig) : undefined;
       if (live) {
@@ -81,7 +75,7 @@ export function hotplugMethods(s: QemuDriverState): DriverMethods {
     checkFlags('qemuDomainDetachDeviceAlias', flags, AFFECT_LIVE | AFFECT_CONFIG);
     const d = r(h);
     return d.withJob(async () => {
-      const { live, config } = impact(d, flags);
+      const { live, config } = modificationImpact(d, flags);
       const missing = () => internalError(`no device found with alias ${alias}`, VirErrorDomain.DOMAIN);
       // Persistent definitions carry no aliases (libvirt formats them for live ones only).
       if (config) throw missing();
