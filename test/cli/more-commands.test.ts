@@ -39,7 +39,7 @@ const MONITOR = [
 ];
 
 const TUNING = [
-  'vcpupin test', 'vcpupin test 0', 'vcpupin test --vcpu 5', 'vcpupin test --config', 'vcpupin test 0 0-1', 'vcpupin test 1 x', 'vcpupin test --cpulist 1',
+  'vcpupin test', 'vcpupin test 0', 'vcpupin test --vcpu 5', 'vcpupin test --config', 'vcpupin test 0 0-1', 'vcpupin test 1 x', 'vcpupin test 0 100', 'vcpupin test 0 1024', 'vcpupin test 0 1-100000000', 'vcpupin test 0 ^1', 'vcpupin test 0 r', 'emulatorpin test 3-2', 'vcpupin test --cpulist 1',
   'emulatorpin test', 'emulatorpin test 0,2', 'emulatorpin test --config', 'memtune test', 'memtune test --config', 'blkiotune test', 'blkiotune test --live',
   'numatune test', 'numatune test --config', 'numatune nosuch', 'vcpupin test --live --current',
 ];

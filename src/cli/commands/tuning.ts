@@ -20,20 +20,33 @@ export function cpuRanges(bits: readonly boolean[]): string {
   return parts.join(',');
 }
 
-/** virBitmapParse-style list ("0-3,^2,5"); null when malformed. "r" means every CPU. */
-function parseCpuList(text: string, max: number): boolean[] | null {
+/** The longest CPU list libvirt's bitmap parser accepts here (VIR_DOMAIN_CPUMASK_LEN). */
+const CPUMASK_LEN = 1024;
+
+/**
+ * virsh's CPU list for pinning: "r" for every host CPU, else a bitmap ("0-3,^2,5") whose CPUs
+ * must exist on the host; each refusal worded as virsh words it.
+ */
+function parseCpuList(text: string, max: number): boolean[] {
   if (text === 'r') return Array.from({ length: max }, () => true);
-  const bits = Array.from({ length: max }, () => false);
+  const malformed = (): CliError => new CliError(`Invalid cpulist '${text}'`, null, `invalid argument: Failed to parse bitmap '${text}'`);
+  const bits = new Set<number>();
   for (const part of text.split(',')) {
     const neg = part.startsWith('^');
     const m = /^(\d+)(?:-(\d+))?$/.exec(neg ? part.slice(1) : part);
-    if (!m) return null;
+    if (!m) throw malformed();
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a || (neg && m[2] !== undefined)) return null;
-    for (let i = a; i <= b; i++) bits[i] = !neg;
+    if (b < a || b >= CPUMASK_LEN || (neg && m[2] !== undefined)) throw malformed();
+    for (let i = a; i <= b; i++) {
+      if (neg) bits.delete(i);
+      else bits.add(i);
+    }
   }
-  return bits;
+  if (bits.size === 0) throw new CliError(`Invalid cpulist '${text}'`);
+  const last = Math.max(...bits);
+  if (last >= max) throw new CliError(`CPU ${last} in cpulist '${text}' exceed the maxcpu ${max}`);
+  return Array.from({ length: max }, (_, i) => bits.has(i));
 }
 
 async function hostCpus(ctl: Ctl): Promise<number> {
@@ -59,7 +72,6 @@ async function vcpupin(ctl: Ctl, o: Opts): Promise<void> {
     return;
   }
   const bits = parseCpuList(list, max);
-  if (!bits) throw new CliError(`Invalid cpulist '${list}'`, null, `invalid argument: Failed to parse bitmap '${list}'`);
   await attempt(d.pinVcpu(vcpu!, bits, flags), '');
 }
 
@@ -75,7 +87,6 @@ async function emulatorpin(ctl: Ctl, o: Opts): Promise<void> {
     return;
   }
   const bits = parseCpuList(list, max);
-  if (!bits) throw new CliError(`Invalid cpulist '${list}'`, null, `invalid argument: Failed to parse bitmap '${list}'`);
   await attempt(d.pinEmulator(bits, flags), '');
 }
 
