@@ -211,14 +211,21 @@ export async function updateDiskLive(s: QemuDriverState, d: QemuDomain, disk: Do
   await proc.command('blockdev-remove-medium', { id: alias }, d.name);
   await delNodes(d, old);
   if (file !== undefined && file !== '') {
-    const nodeIndex = await nextNodeIndex(proc, def);
-    setDiskSource(next, nodeIndex);
-    const { blockdevs } = diskQmp(def, next, nodeIndex);
-    const nodes = await addNodes(d, next, blockdevs);
     try {
-      await proc.command('blockdev-insert-medium', { id: alias, 'node-name': nodes[0] }, d.name);
+      const nodeIndex = await nextNodeIndex(proc, def);
+      setDiskSource(next, nodeIndex);
+      const { blockdevs } = diskQmp(def, next, nodeIndex);
+      const nodes = await addNodes(d, next, blockdevs);
+      try {
+        await proc.command('blockdev-insert-medium', { id: alias, 'node-name': nodes[0] }, d.name);
+      } catch (e) {
+        await delNodes(d, nodes);
+        throw e;
+      }
     } catch (e) {
-      await delNodes(d, nodes);
+      // The old medium is out already: the definition says what the drive now holds (nothing).
+      Object.assign(found, { source: undefined, sourceIndex: undefined, noBacking: undefined });
+      s.saveStatus(d);
       throw e;
     }
   }
