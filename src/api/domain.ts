@@ -14,6 +14,7 @@ import {
   type DomainBlockStats,
   type DomainInfo,
   type DomainInterfaceStats,
+  type DomainJobInfo,
   type DomainMemoryStat,
   type DomainStateInfo,
   type SecurityLabel,
@@ -32,6 +33,8 @@ const MEMORY_STAT_NR = 13;
 const LIST_MAX = 16384;
 /** VIR_DOMAIN_SCHED_FIELD_LENGTH-era limit on scheduler parameters (REMOTE_DOMAIN_SCHEDULER_PARAMETERS_MAX). */
 const SCHED_PARAMS_MAX = 16;
+/** REMOTE_DOMAIN_GET_CPU_STATS_NCPUS_MAX: host CPUs per DOMAIN_GET_CPU_STATS call. */
+const CPU_STATS_CHUNK = 128;
 
 /** Booleans as a CPU bitmap (bit i of byte i/8 = CPU i). */
 function cpuMapBytes(cpus: readonly boolean[]): Uint8Array {
@@ -107,9 +110,13 @@ export class Domain {
   }
 
   async destroy(flags?: number, o?: CallOptions): Promise<void> {
-    if (flags === undefined) await this.core.call('DOMAIN_DESTROY', { dom: this.dom }, o);
-    else await this.core.call('DOMAIN_DESTROY_FLAGS', { dom: this.dom, flags }, o);
-    // libvirt's remote driver forgets the id of a destroyed domain.
+    if (flags !== undefined) {
+      // libvirt's remote driver keeps the id after virDomainDestroyFlags.
+      await this.core.call('DOMAIN_DESTROY_FLAGS', { dom: this.dom, flags }, o);
+      return;
+    }
+    await this.core.call('DOMAIN_DESTROY', { dom: this.dom }, o);
+    // It forgets the id after virDomainDestroy, virDomainSave and virDomainManagedSave only.
     this.h = { ...this.h, id: -1 };
   }
 
@@ -257,6 +264,7 @@ export class Domain {
 
   async managedSave(flags = 0, o?: CallOptions): Promise<void> {
     await this.core.call('DOMAIN_MANAGED_SAVE', { dom: this.dom, flags }, o);
+    this.h = { ...this.h, id: -1 };
   }
 
   async hasManagedSaveImage(flags = 0, o?: CallOptions): Promise<boolean> {
@@ -270,8 +278,10 @@ export class Domain {
   /** virDomainSave (no dxml, no flags) or virDomainSaveFlags; a relative path is the caller's, as libvirt makes it absolute. */
   async save(path: string, opts: { dxml?: string; flags?: number } = {}, o?: CallOptions): Promise<void> {
     const to = resolve(path);
-    if (opts.dxml === undefined && opts.flags === undefined) await this.core.call('DOMAIN_SAVE', { dom: this.dom, to }, o);
-    else await this.core.call('DOMAIN_SAVE_FLAGS', { dom: this.dom, to, dxml: opts.dxml ?? null, flags: opts.flags ?? 0 }, o);
+    if (opts.dxml === undefined && opts.flags === undefined) {
+      await this.core.call('DOMAIN_SAVE', { dom: this.dom, to }, o);
+      this.h = { ...this.h, id: -1 };
+    } else await this.core.call('DOMAIN_SAVE_FLAGS', { dom: this.dom, to, dxml: opts.dxml ?? null, flags: opts.flags ?? 0 }, o);
   }
 
   async memoryStats(flags = 0, o?: CallOptions): Promise<DomainMemoryStat[]> {
@@ -282,6 +292,40 @@ export class Domain {
   async blockStats(path: string, o?: CallOptions): Promise<DomainBlockStats> {
     const r = await this.core.call('DOMAIN_BLOCK_STATS', { dom: this.dom, path }, o);
     return { rdReq: r.rdReq, rdBytes: r.rdBytes, wrReq: r.wrReq, wrBytes: r.wrBytes, errs: r.errs };
+  }
+
+  /** virDomainBlockStatsFlags: the disk's statistics by name (rd_bytes, flush_total_times, ...), as the driver lists them. */
+  async blockStatsFlags(path: string, flags = 0, o?: CallOptions): Promise<TypedParameters> {
+    const f = flags | (await this.core.stringParamsOkay(o));
+    const { nparams } = await this.core.call('DOMAIN_BLOCK_STATS_FLAGS', { dom: this.dom, path, nparams: 0, flags: f }, o);
+    if (nparams === 0) return {};
+    return typedParamsFromWire((await this.core.call('DOMAIN_BLOCK_STATS_FLAGS', { dom: this.dom, path, nparams, flags: f }, o)).params);
+  }
+
+  /**
+   * virDomainGetCPUStats as libvirt-python's getCPUStats(total) calls it: `total` gives one record
+   * for the whole domain (start_cpu -1), otherwise one record per host CPU, asked in chunks of
+   * REMOTE_DOMAIN_GET_CPU_STATS_NCPUS_MAX. A host CPU the daemon sent nothing for is an empty record.
+   */
+  async cpuStats(total: boolean, flags = 0, o?: CallOptions): Promise<TypedParameters[]> {
+    const ask = (nparams: number, startCpu: number, ncpus: number) =>
+      this.core.call('DOMAIN_GET_CPU_STATS', { dom: this.dom, nparams, startCpu, ncpus, flags }, o);
+    if (total) {
+      const { nparams } = await ask(0, -1, 1);
+      return [typedParamsFromWire((await ask(nparams, -1, 1)).params)];
+    }
+    const ncpus = (await ask(0, 0, 0)).nparams;
+    const nparams = (await ask(0, 0, 1)).nparams;
+    const out: TypedParameters[] = [];
+    for (let start = 0; start < ncpus; start += CPU_STATS_CHUNK) {
+      const count = Math.min(CPU_STATS_CHUNK, ncpus - start);
+      const r = await ask(nparams, start, count);
+      for (let i = 0; i < count; i++) {
+        const stride = r.nparams > 0 ? r.params.slice(i * r.nparams, (i + 1) * r.nparams) : [];
+        out.push(typedParamsFromWire(stride));
+      }
+    }
+    return out;
   }
 
   async interfaceStats(device: string, o?: CallOptions): Promise<DomainInterfaceStats> {
@@ -406,10 +450,15 @@ export class Domain {
     await this.core.call('DOMAIN_SET_TIME', { dom: this.dom, seconds, nseconds, flags }, o);
   }
 
-  /** virDomainGetJobInfo (the older call): the job type and its counters. */
-  async jobInfo(o?: CallOptions): Promise<{ type: number; timeElapsed: bigint }> {
+  /** virDomainGetJobInfo (the older call): the job type and its counters (virDomainJobInfo's fields, in its order). */
+  async jobInfo(o?: CallOptions): Promise<DomainJobInfo> {
     const r = await this.core.call('DOMAIN_GET_JOB_INFO', { dom: this.dom }, o);
-    return { type: r.type, timeElapsed: r.timeElapsed };
+    return {
+      type: r.type, timeElapsed: r.timeElapsed, timeRemaining: r.timeRemaining,
+      dataTotal: r.dataTotal, dataProcessed: r.dataProcessed, dataRemaining: r.dataRemaining,
+      memTotal: r.memTotal, memProcessed: r.memProcessed, memRemaining: r.memRemaining,
+      fileTotal: r.fileTotal, fileProcessed: r.fileProcessed, fileRemaining: r.fileRemaining,
+    };
   }
 
   async managedSaveXml(flags = 0, o?: CallOptions): Promise<string> {

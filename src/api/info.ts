@@ -141,6 +141,22 @@ export interface DomainInterfaceStats {
   readonly txDrop: bigint;
 }
 
+/** virDomainJobInfo: the job type (VIR_DOMAIN_JOB_*), milliseconds and bytes. */
+export interface DomainJobInfo {
+  readonly type: number;
+  readonly timeElapsed: bigint;
+  readonly timeRemaining: bigint;
+  readonly dataTotal: bigint;
+  readonly dataProcessed: bigint;
+  readonly dataRemaining: bigint;
+  readonly memTotal: bigint;
+  readonly memProcessed: bigint;
+  readonly memRemaining: bigint;
+  readonly fileTotal: bigint;
+  readonly fileProcessed: bigint;
+  readonly fileRemaining: bigint;
+}
+
 export interface DomainMemoryStat {
   readonly tag: DomainMemoryStatTag;
   readonly value: bigint;
