@@ -1,14 +1,15 @@
-// The devices and addresses libvirt 9.0's QEMU driver adds to an i440fx definition at define
-// time, so they show in the inactive XML too: the PIIX3 USB controller and the PCI root, PS/2
-// input, the default balloon and audio back-end, isa-serial targets, USB ports and PCI slots.
+// The devices and addresses libvirt 9.0's QEMU driver adds to a definition at define time, so
+// they show in the inactive XML too. i440fx: the PIIX3 USB controller and the PCI root; q35: the
+// PCIe topology (command/q35.ts). Both: PS/2 input, the default balloon and audio back-end,
+// isa-serial targets, USB ports and PCI addresses.
 import type { DomainAddress, DomainController, DomainDef } from '../../api/xml/domain/types.js';
 import type { XmlEl } from '../../api/xml/tree.js';
 import { attr, elementsOf } from '../../api/xml/tree.js';
-import { pciControllers, videoType } from './command/devices.js';
-import { assignPciSlots, type PciDevice } from './command/pci.js';
-import { parseAddress } from '../../api/xml/domain/parse.js';
+import { assignPciSlots } from './command/pci.js';
+import { addressablePciDevices } from './command/pci-devices.js';
+import { addQ35Controllers, assignQ35Addresses, isQ35 } from './command/q35.js';
 
-const el = (name: string, attrs: [string, string][], children: XmlEl[] = []): XmlEl => ({ name, attrs, children });
+const el = (name: string, attrs: [string, string][], children: XmlEl['children'] = []): XmlEl => ({ name, attrs, children });
 const pci = (slot: number, fn = 0): DomainAddress => ({
   type: 'pci',
   attrs: [['domain', '0x0000'], ['bus', '0x00'], ['slot', `0x${slot.toString(16).padStart(2, '0')}`], ['function', `0x${fn.toString(16)}`]],
@@ -25,6 +26,25 @@ function addController(def: DomainDef, c: DomainController): void {
 }
 
 export function addQemuDefaultDevices(def: DomainDef): void {
+  dropDefaultBootWithBootOrder(def);
+  const q35 = isQ35(def.os.machine);
+  if (q35) addQ35Controllers(def);
+  else addPiix3Controllers(def);
+  addCommonDevices(def);
+  if (q35) assignQ35(def);
+  else assignAddresses(def);
+}
+
+/**
+ * libvirt adds <boot dev='hd'/> only when no device has a <boot order>; the caller adds it first.
+ * (A definition with both is refused by libvirt, so 'hd' alone next to a boot order is ours.)
+ */
+function dropDefaultBootWithBootOrder(def: DomainDef): void {
+  const ordered = [...def.devices.disks, ...def.devices.nets].some((d) => d.boot !== undefined);
+  if (ordered && def.os.boots.length === 1 && def.os.boots[0] === 'hd') def.os.boots = [];
+}
+
+function addPiix3Controllers(def: DomainDef): void {
   const dv = def.devices;
   if (!dv.controllers.some((c) => c.type === 'usb')) {
     addController(def, { type: 'usb', index: 0, model: 'piix3-uhci', extraAttrs: [], children: [addressEl(pci(1, 2))] });
@@ -32,6 +52,14 @@ export function addQemuDefaultDevices(def: DomainDef): void {
   if (!dv.controllers.some((c) => c.type === 'pci')) addController(def, { type: 'pci', index: 0, model: 'pci-root', extraAttrs: [], children: [] });
   for (const c of dv.controllers) {
     if (c.type === 'ide' && c.index === 0 && !c.children.some((x) => x.name === 'address')) c.children.push(addressEl(pci(1, 1)));
+  }
+}
+
+function addCommonDevices(def: DomainDef): void {
+  const dv = def.devices;
+  // The CPU model QEMU reports as the machine's default (qemu64 on pc/q35), written out for TCG.
+  if (def.type === 'qemu' && !def.sections.has('cpu')) {
+    def.sections.set('cpu', [el('cpu', [['mode', 'custom'], ['match', 'exact'], ['check', 'none']], [el('model', [['fallback', 'forbid']], [{ text: 'qemu64' }])])]);
   }
   for (const c of dv.chrs) {
     if (c.kind === 'serial' && c.targetType === undefined) {
@@ -50,40 +78,33 @@ export function addQemuDefaultDevices(def: DomainDef): void {
   // The i8042 PS/2 mouse and keyboard every i440fx board has, after the configured inputs.
   if (!hasInput('mouse')) dv.others.push({ kind: 'input', el: el('input', [['type', 'mouse'], ['bus', 'ps2']]) });
   if (!hasInput('keyboard')) dv.others.push({ kind: 'input', el: el('input', [['type', 'keyboard'], ['bus', 'ps2']]) });
-  if (dv.graphics.length && !dv.others.some((o) => o.kind === 'audio')) dv.others.push({ kind: 'audio', el: el('audio', [['id', '1'], ['type', 'none']]) });
+  // libvirtd 9.0 adds the "none" audio back-end to every guest, with or without graphics.
+  if (!dv.others.some((o) => o.kind === 'audio')) dv.others.push({ kind: 'audio', el: el('audio', [['id', '1'], ['type', 'none']]) });
   if (!dv.others.some((o) => o.kind === 'memballoon')) dv.others.push({ kind: 'memballoon', el: el('memballoon', [['model', 'virtio']]) });
-  assignAddresses(def);
+}
+
+function assignQ35(def: DomainDef): void {
+  const { devs, video } = addressablePciDevices(def);
+  try {
+    assignQ35Addresses(def, devs, video);
+  } catch {
+    // Addresses the builder would refuse are reported at start, with its error.
+  }
 }
 
 /** PCI slots for every device without one, in the order the command line builder assigns them. */
 function assignAddresses(def: DomainDef): void {
-  const dv = def.devices;
-  const others = (k: string) => dv.others.filter((o) => o.kind === k);
-  const withAddr = (o: { el: XmlEl }) => parseAddress(o.el);
-  const setOther = (o: { el: XmlEl }) => (a: DomainAddress) => (o.el = { ...o.el, children: [...o.el.children, addressEl(a)] });
-  const devs: (PciDevice & { set?: (a: DomainAddress) => void })[] = [
-    ...dv.nets.map((n, i) => ({ key: n, address: n.address, what: `interface net${i}`, set: (a: DomainAddress) => (n.address = a) })),
-    ...pciControllers(def).map((c) => ({
-      key: c, address: parseAddress({ name: 'controller', attrs: [], children: c.children }), what: `${c.type} controller ${c.index}`,
-      set: (a: DomainAddress) => c.children.push(addressEl(a)),
-    })),
-    ...dv.disks.filter((d) => d.targetBus === 'virtio').map((d) => ({ key: d, address: d.address, what: `disk ${d.targetDev}`, set: (a: DomainAddress) => (d.address = a) })),
-    ...others('memballoon').filter((o) => (attr(o.el, 'model') ?? 'virtio') === 'virtio').map((o) => ({ key: o, address: withAddr(o), what: 'memballoon', set: setOther(o) })),
-    ...others('rng').map((o, i) => ({ key: o, address: withAddr(o), what: `rng${i}`, set: setOther(o) })),
-    ...others('watchdog').filter((o) => attr(o.el, 'model') === 'i6300esb').map((o) => ({ key: o, address: withAddr(o), what: 'watchdog', set: setOther(o) })),
-  ];
-  const video = dv.videos.find((v) => videoType(v) !== 'none');
-  if (video) devs.push({ key: video, address: video.address, what: 'video0', set: (a) => (video.address = a) });
+  const { devs, video } = addressablePciDevices(def);
   let slots;
   try {
-    slots = assignPciSlots(devs, video ? devs[devs.length - 1] : undefined);
+    slots = assignPciSlots(devs, video);
   } catch {
     // Addresses the builder would refuse are reported at start, with its error.
     return;
   }
   for (const d of devs) {
-    if (d.address !== undefined || !d.set) continue;
+    if (d.address !== undefined) continue;
     const s = slots.get(d.key);
-    if (s !== undefined) d.set(pci(slotOf(s)));
+    if (s !== undefined) d.set(pci(slotOf(s.addr)));
   }
 }

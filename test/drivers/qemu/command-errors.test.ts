@@ -14,6 +14,8 @@ const HOST: QemuHostFacts = {
   monitorPath: '/run/tsvirt/qemu/d/monitor.sock',
 };
 
+const Q35 = "<type arch='x86_64' machine='q35'>hvm</type>";
+
 function domainXml(opts: { type?: string; name?: string; os?: string; devices?: string; top?: string } = {}): string {
   return `<domain type='${opts.type ?? 'qemu'}'>
   <name>${opts.name ?? 'd'}</name>
@@ -40,7 +42,11 @@ function assertUnsupported(xml: string, message: RegExp, host: Partial<QemuHostF
 
 const CASES: [string, string, RegExp, Partial<QemuHostFacts>?][] = [
   ['spice graphics', domainXml({ devices: "<graphics type='spice' autoport='yes'/>" }), /graphics type 'spice'/],
-  ['q35 machine', domainXml({ os: "<type arch='x86_64' machine='q35'>hvm</type>" }), /machine type 'q35'/],
+  ['isapc machine', domainXml({ os: "<type arch='x86_64' machine='isapc'>hvm</type>" }), /machine type 'isapc'/],
+  ['IDE disk on q35', domainXml({ os: Q35, devices: "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/></disk>" }), /IDE controllers are unsupported for this QEMU binary or machine type/],
+  ['conventional PCI NIC on q35', domainXml({ os: Q35, devices: "<interface type='user'/>" }), /interface model 'rtl8139' on q35/],
+  ['i6300esb on q35', domainXml({ os: Q35, devices: "<watchdog model='i6300esb'/>" }), /watchdog model 'i6300esb' on q35/],
+  ['q35 device on a missing root port', domainXml({ os: Q35, devices: "<interface type='user'><model type='virtio'/><address type='pci' domain='0' bus='5' slot='0' function='0'/></interface>" }), /no pcie-root-port with index 5/],
   ['sound card', domainXml({ devices: "<sound model='ich6'/>" }), /<sound> device/],
   ['hostdev', domainXml({ devices: "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='1' slot='0' function='0'/></source></hostdev>" }), /<hostdev> device/],
   ['network interface', domainXml({ devices: "<interface type='network'><source network='default'/></interface>" }), /interface type 'network'/],

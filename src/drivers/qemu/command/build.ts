@@ -1,12 +1,16 @@
-// Domain definition + host facts -> the argv libvirt 9.0 would start QEMU 7.2 with (i440fx
-// machines). Pure: no file system or process access, so the result can be compared with
+// Domain definition + host facts -> the argv libvirt 9.0 would start QEMU 7.2 with (i440fx and
+// q35 machines). Pure: no file system or process access, so the result can be compared with
 // libvirt's own argv fixture by fixture.
 import type { DomainDef, DomainDisk } from '../../../api/xml/domain/types.js';
 import type { XmlEl } from '../../../api/xml/tree.js';
 import { attr } from '../../../api/xml/tree.js';
 import { unsupportedElement } from './errors.js';
 import { jsonArg, qemuOptValue } from './escape.js';
-import { machineArgs, smbiosArgs } from './machine.js';
+import { machineArgs, machineType, smbiosArgs } from './machine.js';
+import { formatDomain } from '../../../api/xml/domain/format.js';
+import { parseDomainXml } from '../../../api/xml/domain/parse.js';
+import { addressablePciDevices } from './pci-devices.js';
+import { addQ35Controllers, assignQ35Addresses, isQ35, q35Places } from './q35.js';
 import { diskArgs, validateDisk } from './disks.js';
 import { netArgs, validateNet } from './nets.js';
 import { serialArgs, validateChr } from './chardev.js';
@@ -24,19 +28,29 @@ const IMPLICIT_BALLOON: object = {};
 
 const others = (def: DomainDef, kind: string): XmlEl[] => def.devices.others.filter((o) => o.kind === kind).map((o) => o.el);
 
-export function buildQemuCommand(def: DomainDef, host: QemuHostFacts): QemuCommand {
-  validateDomain(def);
+export function buildQemuCommand(input: DomainDef, host: QemuHostFacts): QemuCommand {
+  validateDomain(input);
+  const machine = machineType(input, host);
+  const q35 = isQ35(machine);
+  // q35 starts from a copy holding libvirt's define-time topology, so a definition that never
+  // went through define (domxml-to-native) gets the same ports and addresses.
+  const def = q35 ? withQ35Topology(input, machine) : input;
   const devs = def.devices;
   // Devices before controllers: an implicit controller's error would hide the device causing it.
-  for (const d of devs.disks) validateDisk(d);
-  for (const n of devs.nets) validateNet(n);
+  for (const d of devs.disks) validateDisk(d, q35);
+  for (const n of devs.nets) validateNet(n, q35);
   for (const c of devs.chrs) validateChr(c);
-  for (const c of devs.controllers) validateController(c);
+  for (const c of devs.controllers) validateController(c, q35);
   validateGraphics(def);
   validateVideos(def);
+  // Before the device lists below are read: addressing replaces <rng>/<watchdog>/<memballoon> elements.
+  if (q35) {
+    const { devs: all, video: primary } = addressablePciDevices(def);
+    assignQ35Addresses(def, all, primary);
+  }
   const watchdogs = others(def, 'watchdog');
   if (watchdogs.length > 1) throw unsupportedElement('more than one <watchdog>');
-  watchdogs.forEach(validateWatchdog);
+  watchdogs.forEach((w) => validateWatchdog(w, q35));
   const rngs = others(def, 'rng');
   rngs.forEach(validateRng);
   const balloonEl = others(def, 'memballoon')[0];
@@ -56,7 +70,7 @@ export function buildQemuCommand(def: DomainDef, host: QemuHostFacts): QemuComma
     ...(video ? [{ key: video, address: video.address, what: 'video0' }] : []),
   ];
   const primaryVideo = video ? pciDevs[pciDevs.length - 1] : undefined;
-  const pci = assignPciSlots(pciDevs, primaryVideo);
+  const pci = q35 ? q35Places(pciDevs) : assignPciSlots(pciDevs, primaryVideo);
   const boot = bootIndexes(def);
   const graphics = devs.graphics[0];
 
@@ -80,7 +94,7 @@ export function buildQemuCommand(def: DomainDef, host: QemuHostFacts): QemuComma
   ];
   const scsiModels = new Map(devs.controllers.filter((c) => c.type === 'scsi').map((c) => [c.index, scsiModel(c)]));
   devs.disks.forEach((d: DomainDisk, i) => {
-    argv.push(...diskArgs(d, { nodeIndex: devs.disks.length - i, bootIndex: boot.get(d), pci, scsiModels }));
+    argv.push(...diskArgs(d, { nodeIndex: devs.disks.length - i, bootIndex: boot.get(d), pci, scsiModels, q35 }));
   });
   devs.nets.forEach((n, i) => argv.push(...netArgs(n, i, pci, boot.get(n))));
   for (const c of devs.chrs) if (c.kind === 'serial') argv.push(...serialArgs(c));
@@ -96,6 +110,17 @@ export function buildQemuCommand(def: DomainDef, host: QemuHostFacts): QemuComma
   argv.push('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   argv.push('-msg', 'timestamp=on');
   return { argv };
+}
+
+/** A copy of the definition with the concrete machine and the q35 controllers and balloon libvirt adds. */
+function withQ35Topology(input: DomainDef, machine: string): DomainDef {
+  const def = parseDomainXml(formatDomain(input, { inactive: true, secure: true }));
+  def.os.machine = machine;
+  addQ35Controllers(def);
+  if (!def.devices.others.some((o) => o.kind === 'memballoon')) {
+    def.devices.others.push({ kind: 'memballoon', el: { name: 'memballoon', attrs: [['model', 'virtio']], children: [] } });
+  }
+  return def;
 }
 
 const addressOf = (el: XmlEl): PciDevice['address'] => addressIn(el.children.filter((c): c is XmlEl => 'name' in c));

@@ -4,12 +4,19 @@ import type { XmlEl } from '../../../api/xml/tree.js';
 import { attr, child, textOf } from '../../../api/xml/tree.js';
 import { unsupportedConfig, unsupportedElement } from './errors.js';
 import { jsonArg } from './escape.js';
-import type { PciAddresses } from './pci.js';
+import { pciProps, type PciAddresses } from './pci.js';
+import { isQ35, rootPortArgs } from './q35.js';
 
 // ---- controllers ----
 
-/** Controllers that become a PCI device of their own (IDE 0 and the default USB live in the PIIX3). */
+/**
+ * Controllers that become a PCI device of their own: on i440fx IDE 0 and the default USB live in
+ * the PIIX3; on q35 SATA 0 is the ICH9 AHCI and the USB controller is a qemu-xhci on a root port.
+ */
 export function pciControllers(def: DomainDef): DomainController[] {
+  if (isQ35(def.os.machine)) {
+    return def.devices.controllers.filter((c) => c.type === 'scsi' || (c.type === 'sata' && c.index !== 0) || (c.type === 'usb' && c.model !== 'none'));
+  }
   return def.devices.controllers.filter((c) => c.type === 'scsi' || c.type === 'sata');
 }
 
@@ -18,23 +25,31 @@ export const scsiModel = (c: DomainController): string => c.model ?? 'lsilogic';
 
 const SCSI_DRIVERS: Record<string, string> = { 'virtio-scsi': 'virtio-scsi-pci', lsilogic: 'lsi' };
 
-export function validateController(c: DomainController): void {
+export function validateController(c: DomainController, q35 = false): void {
   switch (c.type) {
     case 'ide':
+      if (q35) throw unsupportedConfig('IDE controllers are unsupported for this QEMU binary or machine type');
       if (c.index !== 0) throw unsupportedConfig('only one IDE controller (the PIIX3 one) is available on i440fx machines');
       return;
-    case 'usb':
-      if (c.index !== 0 || (c.model !== undefined && c.model !== 'piix3-uhci' && c.model !== 'none')) {
+    case 'usb': {
+      const usbModel = q35 ? 'qemu-xhci' : 'piix3-uhci';
+      if (c.index !== 0 || (c.model !== undefined && c.model !== usbModel && c.model !== 'none')) {
         throw unsupportedElement(`USB controller model '${c.model ?? ''}'`);
       }
       return;
+    }
     case 'pci':
-      if (c.model !== 'pci-root') throw unsupportedElement(`PCI controller model '${c.model ?? ''}'`);
+      if (q35 ? c.model !== 'pcie-root' && c.model !== 'pcie-root-port' : c.model !== 'pci-root') {
+        throw unsupportedElement(`PCI controller model '${c.model ?? ''}'`);
+      }
       return;
     case 'scsi':
       if (!(scsiModel(c) in SCSI_DRIVERS)) throw unsupportedElement(`SCSI controller model '${scsiModel(c)}'`);
+      // The LSI controller is conventional PCI: q35 would need a PCIe-to-PCI bridge we do not build.
+      if (q35 && scsiModel(c) !== 'virtio-scsi') throw unsupportedElement(`SCSI controller model '${scsiModel(c)}' on q35`);
       return;
     case 'sata':
+      if (q35 && c.index !== 0) throw unsupportedElement('SATA controllers beyond the built-in ICH9 one on q35');
       return;
     default:
       throw unsupportedElement(`controller type '${c.type}'`);
@@ -45,12 +60,16 @@ export const usbEnabled = (def: DomainDef): boolean => !def.devices.controllers.
 
 export function controllerArgs(def: DomainDef, pci: PciAddresses): string[] {
   const args: string[] = [];
-  if (usbEnabled(def)) args.push('-device', jsonArg({ driver: 'piix3-usb-uhci', id: 'usb', bus: 'pci.0', addr: '0x1.0x2' }));
+  const q35 = isQ35(def.os.machine);
+  if (q35) args.push(...rootPortArgs(def));
+  const usb = def.devices.controllers.find((c) => c.type === 'usb');
+  if (q35 && usb && usbEnabled(def)) args.push('-device', jsonArg({ driver: 'qemu-xhci', id: 'usb', ...pciProps(pci, usb) }));
+  else if (!q35 && usbEnabled(def)) args.push('-device', jsonArg({ driver: 'piix3-usb-uhci', id: 'usb', bus: 'pci.0', addr: '0x1.0x2' }));
   // libvirt emits controllers grouped by type: SCSI before SATA.
   for (const type of ['scsi', 'sata']) {
-    for (const c of def.devices.controllers.filter((x) => x.type === type)) {
+    for (const c of def.devices.controllers.filter((x) => x.type === type && !(q35 && type === 'sata' && x.index === 0))) {
       const driver = type === 'scsi' ? SCSI_DRIVERS[scsiModel(c)] : 'ahci';
-      args.push('-device', jsonArg({ driver, id: `${type}${c.index}`, bus: 'pci.0', addr: pci.get(c) }));
+      args.push('-device', jsonArg({ driver, id: `${type}${c.index}`, ...pciProps(pci, c) }));
     }
   }
   return args;
@@ -59,8 +78,8 @@ export function controllerArgs(def: DomainDef, pci: PciAddresses): string[] {
 // ---- input ----
 
 const USB_INPUTS: Record<string, string> = { tablet: 'usb-tablet', mouse: 'usb-mouse', keyboard: 'usb-kbd' };
-/** A UHCI controller has two root ports. */
-const USB_PORTS = 2;
+/** A UHCI controller has two root ports, libvirt counts four on a qemu-xhci. */
+const usbPorts = (def: DomainDef): number => (isQ35(def.os.machine) ? 4 : 2);
 
 /** USB input devices; PS/2 mouse and keyboard are built into the i440fx board. */
 export function inputArgs(def: DomainDef, inputs: readonly XmlEl[]): string[] {
@@ -72,7 +91,7 @@ export function inputArgs(def: DomainDef, inputs: readonly XmlEl[]): string[] {
     if (bus === 'ps2' && (type === 'mouse' || type === 'keyboard')) continue;
     if (bus !== 'usb' || !(type in USB_INPUTS)) throw unsupportedElement(`input device type '${type}' on bus '${bus}'`);
     if (!usbEnabled(def)) throw unsupportedConfig(`USB input device '${type}' needs a USB controller`);
-    if (n >= USB_PORTS) throw unsupportedConfig('more USB devices than the USB controller has ports');
+    if (n >= usbPorts(def)) throw unsupportedConfig('more USB devices than the USB controller has ports');
     args.push('-device', jsonArg({ driver: USB_INPUTS[type], id: `input${n}`, bus: 'usb.0', port: String(n + 1) }));
     n++;
   }
@@ -120,17 +139,18 @@ export function validateVideos(def: DomainDef): void {
 export function videoArgs(v: DomainVideo, pci: PciAddresses): string[] {
   const type = videoType(v);
   if (type === 'none') return [];
-  if (type === 'cirrus') return ['-device', jsonArg({ driver: 'cirrus-vga', id: 'video0', bus: 'pci.0', addr: pci.get(v) })];
+  if (type === 'cirrus') return ['-device', jsonArg({ driver: 'cirrus-vga', id: 'video0', ...pciProps(pci, v) })];
   const vgamemMb = Math.floor(Number(modelAttr(v, 'vram') ?? '16384') / 1024);
-  return ['-device', jsonArg({ driver: 'VGA', id: 'video0', vgamem_mb: vgamemMb, bus: 'pci.0', addr: pci.get(v) })];
+  return ['-device', jsonArg({ driver: 'VGA', id: 'video0', vgamem_mb: vgamemMb, ...pciProps(pci, v) })];
 }
 
 // ---- watchdog, balloon, rng ----
 
 const WATCHDOG_ACTIONS: Record<string, string> = { reset: 'reset', shutdown: 'shutdown', poweroff: 'poweroff', pause: 'pause', none: 'none', dump: 'pause', inject_nmi: 'inject-nmi' };
 
-export function validateWatchdog(w: XmlEl): void {
+export function validateWatchdog(w: XmlEl, q35 = false): void {
   const model = attr(w, 'model') ?? '';
+  if (q35 && model === 'i6300esb') throw unsupportedElement("watchdog model 'i6300esb' on q35 (a conventional PCI device)");
   if (model !== 'i6300esb' && model !== 'ib700') throw unsupportedElement(`watchdog model '${model}'`);
   const action = attr(w, 'action') ?? 'reset';
   if (!(action in WATCHDOG_ACTIONS)) throw unsupportedElement(`watchdog action '${action}'`);
@@ -138,7 +158,7 @@ export function validateWatchdog(w: XmlEl): void {
 
 export function watchdogArgs(w: XmlEl, pci: PciAddresses): string[] {
   const model = attr(w, 'model');
-  const dev = model === 'i6300esb' ? { driver: 'i6300esb', id: 'watchdog0', bus: 'pci.0', addr: pci.get(w) } : { driver: 'ib700', id: 'watchdog0' };
+  const dev = model === 'i6300esb' ? { driver: 'i6300esb', id: 'watchdog0', ...pciProps(pci, w) } : { driver: 'ib700', id: 'watchdog0' };
   return ['-device', jsonArg(dev), '-watchdog-action', WATCHDOG_ACTIONS[attr(w, 'action') ?? 'reset']];
 }
 
@@ -149,7 +169,7 @@ export function validateBalloon(b: XmlEl | undefined): void {
 }
 
 export const balloonArgs = (pci: PciAddresses, key: object): string[] =>
-  ['-device', jsonArg({ driver: 'virtio-balloon-pci', id: 'balloon0', bus: 'pci.0', addr: pci.get(key) })];
+  ['-device', jsonArg({ driver: 'virtio-balloon-pci', id: 'balloon0', ...pciProps(pci, key) })];
 
 export function validateRng(r: XmlEl): void {
   if (attr(r, 'model') !== 'virtio') throw unsupportedElement(`rng model '${attr(r, 'model') ?? ''}'`);
@@ -162,6 +182,6 @@ export function rngArgs(r: XmlEl, index: number, pci: PciAddresses): string[] {
   const file = (textOf(child(r, 'backend')) ?? '').trim() || '/dev/urandom';
   return [
     '-object', jsonArg({ 'qom-type': 'rng-random', id: `objrng${index}`, filename: file }),
-    '-device', jsonArg({ driver: 'virtio-rng-pci', rng: `objrng${index}`, id: `rng${index}`, bus: 'pci.0', addr: pci.get(r) }),
+    '-device', jsonArg({ driver: 'virtio-rng-pci', rng: `objrng${index}`, id: `rng${index}`, ...pciProps(pci, r) }),
   ];
 }

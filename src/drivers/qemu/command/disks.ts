@@ -5,7 +5,7 @@ import { attr } from '../../../api/xml/tree.js';
 import { diskNameToIndex } from '../../../api/xml/domain/implicit.js';
 import { unsupportedConfig, unsupportedElement } from './errors.js';
 import { jsonArg } from './escape.js';
-import type { PciAddresses } from './pci.js';
+import { pciProps, type PciAddresses } from './pci.js';
 
 const FORMATS = ['raw', 'qcow2'];
 
@@ -28,7 +28,7 @@ function sourcePath(d: DomainDisk): string | undefined {
 }
 
 /** Checks what the builder cannot translate before anything is emitted. */
-export function validateDisk(d: DomainDisk): void {
+export function validateDisk(d: DomainDisk, q35 = false): void {
   if (d.device !== 'disk' && d.device !== 'cdrom') throw unsupportedElement(`disk device '${d.device}'`);
   const bus = d.targetBus ?? '';
   if (!['virtio', 'ide', 'sata', 'scsi'].includes(bus)) throw unsupportedElement(`disk bus '${bus}'`);
@@ -39,7 +39,9 @@ export function validateDisk(d: DomainDisk): void {
   const cache = attr(d.driver, 'cache');
   if (cache !== undefined && cache !== 'default' && !(cache in CACHE_MODES)) throw unsupportedElement(`disk cache mode '${cache}'`);
   if (d.address && bus === 'virtio' && d.address.type !== 'pci') throw unsupportedConfig(`virtio disk cannot have an address of type '${d.address.type}'`);
+  if (bus === 'ide' && q35) throw unsupportedConfig('IDE controllers are unsupported for this QEMU binary or machine type');
   if (bus === 'ide' && driveAddr(d, 'controller') !== 0) throw unsupportedConfig(`disk ${d.targetDev}: only the PIIX3 IDE controller is available`);
+  if (bus === 'sata' && q35 && driveAddr(d, 'controller') !== 0) throw unsupportedConfig(`disk ${d.targetDev}: only the ICH9 SATA controller is available on q35`);
 }
 
 export interface DiskContext {
@@ -49,6 +51,8 @@ export interface DiskContext {
   readonly pci: PciAddresses;
   /** model of each SCSI controller by index. */
   readonly scsiModels: ReadonlyMap<number, string>;
+  /** On q35, SATA controller 0 is the ICH9 AHCI, whose ports QEMU calls ide.0..ide.5. */
+  readonly q35?: boolean;
 }
 
 export function diskArgs(d: DomainDisk, ctx: DiskContext): string[] {
@@ -86,7 +90,7 @@ export function diskArgs(d: DomainDisk, ctx: DiskContext): string[] {
   switch (d.targetBus) {
     case 'virtio':
       props = {
-        driver: 'virtio-blk-pci', bus: 'pci.0', addr: ctx.pci.get(d), ...drive,
+        driver: 'virtio-blk-pci', ...pciProps(ctx.pci, d), ...drive,
         id: `virtio-disk${diskNameToIndex(d.targetDev)}`, ...boot, ...writeCache,
       };
       break;
@@ -100,7 +104,7 @@ export function diskArgs(d: DomainDisk, ctx: DiskContext): string[] {
     }
     case 'sata':
       props = {
-        driver: cd ? 'ide-cd' : 'ide-hd', bus: `sata${controller}.${unit}`, ...drive,
+        driver: cd ? 'ide-cd' : 'ide-hd', bus: ctx.q35 && controller === 0 ? `ide.${unit}` : `sata${controller}.${unit}`, ...drive,
         id: `sata${controller}-0-${unit}`, ...boot, ...writeCache,
       };
       break;

@@ -9,11 +9,11 @@ import type { QemuHostFacts } from './types.js';
 
 const section = (def: DomainDef, name: string): XmlEl | undefined => def.sections.get(name)?.[0];
 
-/** The concrete i440fx machine type; q35 and other boards need PCIe topology we do not build. */
+/** The concrete i440fx or q35 machine type; other boards are not built. */
 export function machineType(def: DomainDef, host: QemuHostFacts): string {
   const asked = def.os.machine ?? 'pc';
   const machine = host.machineAliases.get(asked) ?? asked;
-  if (!/^pc-i440fx-\d+\.\d+$/.test(machine)) throw unsupportedElement(`machine type '${asked}'`);
+  if (!/^pc-(i440fx|q35)-\d+\.\d+$/.test(machine)) throw unsupportedElement(`machine type '${asked}'`);
   return machine;
 }
 

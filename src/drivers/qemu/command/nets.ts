@@ -3,16 +3,20 @@ import type { DomainNet } from '../../../api/xml/domain/types.js';
 import { attr } from '../../../api/xml/tree.js';
 import { unsupportedConfig, unsupportedElement } from './errors.js';
 import { jsonArg } from './escape.js';
-import type { PciAddresses } from './pci.js';
+import { pciProps, type PciAddresses } from './pci.js';
 
 const NIC_DRIVERS: Record<string, string> = { virtio: 'virtio-net-pci', e1000: 'e1000', e1000e: 'e1000e', rtl8139: 'rtl8139' };
 
-export function validateNet(n: DomainNet): void {
+/** NICs that are conventional PCI devices: q35 would need a PCIe-to-PCI bridge we do not build. */
+const CONVENTIONAL_PCI = ['rtl8139', 'e1000'];
+
+export function validateNet(n: DomainNet, q35 = false): void {
   if (!['user', 'ethernet', 'bridge'].includes(n.type)) throw unsupportedElement(`interface type '${n.type}'`);
   if (n.type === 'ethernet' && n.targetDev === undefined) throw unsupportedConfig('interface type ethernet needs a <target dev=...> tap device');
   if (n.type === 'bridge' && attr(n.source, 'bridge') === undefined) throw unsupportedConfig('interface type bridge needs <source bridge=...>');
   const model = n.model ?? 'rtl8139';
   if (!(model in NIC_DRIVERS)) throw unsupportedElement(`interface model '${model}'`);
+  if (q35 && CONVENTIONAL_PCI.includes(model)) throw unsupportedElement(`interface model '${model}' on q35 (a conventional PCI device)`);
 }
 
 /**
@@ -35,8 +39,7 @@ export function netArgs(n: DomainNet, index: number, pci: PciAddresses, bootInde
       id: `net${index}`,
       mac: n.mac,
       ...(bootIndex !== undefined ? { bootindex: bootIndex } : {}),
-      bus: 'pci.0',
-      addr: pci.get(n),
+      ...pciProps(pci, n),
     }),
   ];
 }

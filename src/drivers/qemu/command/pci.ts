@@ -17,8 +17,20 @@ export interface PciDevice {
   readonly what: string;
 }
 
-/** Assigned addresses, as the "addr" property QEMU takes ("0x3", "0x1.0x2"). */
-export type PciAddresses = Map<object, string>;
+/** Where a device sits, as QEMU's "bus" ("pci.0", "pcie.0", "pci.3") and "addr" ("0x3", "0x1.0x2") properties. */
+export interface PciPlace {
+  readonly bus: string;
+  readonly addr: string;
+}
+
+/** Assigned addresses by device. */
+export type PciAddresses = Map<object, PciPlace>;
+
+/** The bus/addr properties of a device's -device option, in libvirt's order. */
+export const pciProps = (pci: PciAddresses, key: object): { bus?: string; addr?: string } => {
+  const p = pci.get(key);
+  return { bus: p?.bus, addr: p?.addr };
+};
 
 export const pciAddr = (slot: number, fn = 0): string => (fn === 0 ? `0x${slot.toString(16)}` : `0x${slot.toString(16)}.0x${fn.toString(16)}`);
 
@@ -41,7 +53,7 @@ export function assignPciSlots(ordered: readonly PciDevice[], primaryVideo?: Pci
       throw unsupportedConfig(`${d.what}: PCI slot 0x${slot.toString(16)} is reserved or already in use`);
     }
     used.add(slot);
-    out.set(d.key, pciAddr(slot));
+    out.set(d.key, { bus: 'pci.0', addr: pciAddr(slot) });
   }
   const take = (d: PciDevice): void => {
     if (out.has(d.key)) return;
@@ -49,7 +61,7 @@ export function assignPciSlots(ordered: readonly PciDevice[], primaryVideo?: Pci
     while (used.has(slot)) slot++;
     if (slot > LAST_SLOT) throw unsupportedConfig(`no free PCI slot left for ${d.what}`);
     used.add(slot);
-    out.set(d.key, pciAddr(slot));
+    out.set(d.key, { bus: 'pci.0', addr: pciAddr(slot) });
   };
   if (primaryVideo && !used.has(FIRST_FREE_SLOT)) take(primaryVideo);
   for (const d of ordered) take(d);

@@ -13,8 +13,9 @@ import { deviceAddedEvent, deviceRemovedEvent } from '../events.js';
 import type { QemuDriverState } from '../state.js';
 import {
   chooseSlot, configUnsupported, deviceMissing, nextNodeIndex, opUnsupported, pciAddress, redefine, targetExists, targetMissing,
-  usedSlotsLive,
 } from './common.js';
+import { addressNewQ35, liveAddress } from './pci-place.js';
+import { isQ35 } from '../command/q35.js';
 import { diskAlias, diskQmp, usedSlotsConfig, type Props } from './qemu-args.js';
 import type { Unplugs } from './unplug.js';
 import { setDiskSource } from '../live-xml.js';
@@ -46,10 +47,11 @@ function checkDisk(d: DomainDisk): void {
 export function attachDiskConfig(pd: DomainDef, disk: DomainDisk): DomainDef {
   if (pd.devices.disks.some((x) => x.targetDev === disk.targetDev)) throw targetExists(disk.targetDev);
   checkDisk(disk);
-  const used = disk.targetBus === 'virtio' ? usedSlotsConfig(pd) : undefined;
+  const used = disk.targetBus === 'virtio' && !isQ35(pd.os.machine) ? usedSlotsConfig(pd) : undefined;
   return redefine(pd, (c) => {
     if (used) disk.address = pciAddress(chooseSlot(used, disk.address, `disk ${disk.targetDev}`));
     insertDisk(c.devices.disks, disk);
+    if (disk.targetBus === 'virtio') addressNewQ35(c);
   });
 }
 
@@ -136,7 +138,7 @@ export async function attachDiskLive(s: QemuDriverState, d: QemuDomain, disk: Do
     throw systemError(`Cannot access storage file '${file}'`, { code: 'ENOENT' });
   }
   if (filled.targetBus === 'virtio') {
-    filled.address = pciAddress(chooseSlot(await usedSlotsLive(proc, def), filled.address, `disk ${filled.targetDev}`));
+    filled.address = await liveAddress(proc, def, filled.address, `disk ${filled.targetDev}`);
   }
   const nodeIndex = await nextNodeIndex(proc, def);
   const { blockdevs, device } = diskQmp(def, filled, nodeIndex);

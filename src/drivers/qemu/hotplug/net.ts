@@ -8,7 +8,9 @@ import type { QemuDomain } from '../domain-obj.js';
 import { internalError, operationFailed } from '../errors.js';
 import { deviceAddedEvent, deviceRemovedEvent } from '../events.js';
 import type { QemuDriverState } from '../state.js';
-import { chooseSlot, deviceMissing, pciAddress, redefine, slotOf, usedSlotsLive } from './common.js';
+import { chooseSlot, deviceMissing, pciAddress, redefine, slotOf } from './common.js';
+import { addressNewQ35, liveAddress, pciPlaceOf } from './pci-place.js';
+import { isQ35 } from '../command/q35.js';
 import { bootOrder, optionObjects, usedSlotsConfig } from './qemu-args.js';
 import type { Unplugs } from './unplug.js';
 
@@ -71,11 +73,13 @@ export function findNet(def: DomainDef, n: DomainNet, macGiven: boolean): Domain
 // ---- persistent definition ------------------------------------------------------------------
 
 export function attachNetConfig(pd: DomainDef, n: DomainNet): DomainDef {
-  validateNet(n);
-  const used = usedSlotsConfig(pd);
+  const q35 = isQ35(pd.os.machine);
+  validateNet(n, q35);
+  const used = q35 ? undefined : usedSlotsConfig(pd);
   return redefine(pd, (c) => {
-    n.address = pciAddress(chooseSlot(used, n.address, 'interface'));
+    if (used) n.address = pciAddress(chooseSlot(used, n.address, 'interface'));
     c.devices.nets.push(n);
+    addressNewQ35(c);
   });
 }
 
@@ -89,10 +93,11 @@ export function detachNetConfig(pd: DomainDef, n: DomainNet, macGiven: boolean):
 export async function attachNetLive(s: QemuDriverState, d: QemuDomain, n: DomainNet): Promise<void> {
   const proc = d.proc;
   if (!proc) throw internalError('monitor must not be NULL');
-  validateNet(n);
-  const slot = chooseSlot(await usedSlotsLive(proc, d.def), n.address, 'interface');
+  validateNet(n, isQ35(d.def.os.machine));
+  const address = await liveAddress(proc, d.def, n.address, 'interface');
   const index = await newAlias(d);
-  const argv = netArgs(n, index, new Map([[n, `0x${slot.toString(16)}`]]), bootOrder(n));
+  const place = pciPlaceOf(d.def, address);
+  const argv = netArgs(n, index, new Map(place ? [[n, place]] : []), bootOrder(n));
   const [netdev] = optionObjects(argv, '-netdev');
   const [device] = optionObjects(argv, '-device');
   await proc.command('netdev_add', netdev, d.name);
@@ -102,7 +107,7 @@ export async function attachNetLive(s: QemuDriverState, d: QemuDomain, n: Domain
     await proc.command('netdev_del', { id: netdev.id }, d.name).catch(() => undefined);
     throw e;
   }
-  n.address = pciAddress(slot);
+  n.address = address;
   n.alias = `net${index}`;
   aliases.set(n, n.alias);
   d.def.devices.nets.push(n);

@@ -5,6 +5,9 @@ import { buildQemuCommand } from '../command/index.js';
 import { scsiModel } from '../command/devices.js';
 import { diskArgs } from '../command/disks.js';
 import { slotOf } from './common.js';
+import type { PciAddresses } from '../command/pci.js';
+import { isQ35 } from '../command/q35.js';
+import { pciPlaceOf } from './pci-place.js';
 
 export type Props = Record<string, unknown>;
 
@@ -26,9 +29,9 @@ export function bootOrder(el: { boot?: { attrs: [string, string][] } }): number 
 
 /** A disk's -blockdev nodes and -device, as the builder writes them. */
 export function diskQmp(def: DomainDef, d: DomainDisk, nodeIndex: number): { blockdevs: Props[]; device: Props } {
-  const slot = slotOf(d.address);
-  const pci = new Map<object, string>(slot !== undefined ? [[d, `0x${slot.toString(16)}`]] : []);
-  const argv = diskArgs(d, { nodeIndex, pci, scsiModels: scsiModelsOf(def), bootIndex: bootOrder(d) });
+  const place = pciPlaceOf(def, d.address);
+  const pci: PciAddresses = new Map(place ? [[d, place]] : []);
+  const argv = diskArgs(d, { nodeIndex, pci, scsiModels: scsiModelsOf(def), bootIndex: bootOrder(d), q35: isQ35(def.os.machine) });
   const device = optionObjects(argv, '-device')[0];
   // A PCI slot only exists on virtio disks; the others carry no addr.
   if (device.addr === undefined) delete device.addr;
