@@ -36,7 +36,8 @@ export function addQemuDefaultDevices(def: DomainDef): void {
 }
 
 /**
- * libvirt adds <boot dev='hd'/> only when no device has a <boot order>; the caller adds it first.
+ * libvirt ends with <boot dev='hd'/> only when no device has a <boot order>; the shared parser
+ * adds it first, as libvirt's parser does, and libvirt's post-parse takes it out again.
  * (A definition with both is refused by libvirt, so 'hd' alone next to a boot order is ours.)
  */
 function dropDefaultBootWithBootOrder(def: DomainDef): void {
