@@ -139,6 +139,18 @@ export async function reserveVncPort(): Promise<number> {
 
 export const releaseVncPort = (port: number | undefined): void => void (port !== undefined && reserved.delete(port));
 
+/** Keeps a port someone else turned out to hold out of our picks for a while. */
+export function holdVncPort(port: number): void {
+  reserved.add(port);
+  setTimeout(() => reserved.delete(port), 60_000).unref();
+}
+
+/** The port of a start that failed because QEMU could not bind its VNC display, if that was why. */
+export function vncPortClash(e: unknown): number | undefined {
+  const m = /-vnc [^\s,]*:(\d+)\S*: Failed to find an available port/.exec(e instanceof Error ? e.message : '');
+  return m ? VNC_FIRST + Number(m[1]) : undefined;
+}
+
 /** Whether the definition's display needs a port picked at start. */
 export function needsVncPort(def: DomainDef): boolean {
   const g = def.devices.graphics[0];

@@ -26,7 +26,7 @@ import {
 } from './domain-obj.js';
 import { attachedDomainXml, attachToPid } from './attach.js';
 import { uuidText } from './uuid.js';
-import { assignLiveNames, needsVncPort, readPtys, releaseVncPort, reserveVncPort, setDacLabel } from './live-xml.js';
+import { assignLiveNames, holdVncPort, needsVncPort, readPtys, releaseVncPort, reserveVncPort, setDacLabel, vncPortClash } from './live-xml.js';
 
 export interface QemuDriverOptions {
   readonly paths: QemuPaths;
@@ -53,6 +53,9 @@ export interface IncomingStart {
   load(proc: QemuProcess, migrateSocket: string): Promise<void>;
   readonly paused: boolean;
 }
+
+/** Starts tried when QEMU finds its VNC port taken (the port check and QEMU's bind can race). */
+const VNC_START_ATTEMPTS = 3;
 
 export class QemuDriverState {
   readonly events = new EventBus();
@@ -195,7 +198,17 @@ export class QemuDriverState {
     if (dom.active || dom.proc || dom.starting) throw operationInvalid(`domain '${dom.name}' is already active`);
     dom.starting = true;
     try {
-      await this.startClaimed(dom, incoming);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.startClaimed(dom, incoming);
+          return;
+        } catch (e) {
+          // Another program took the VNC port between our check and QEMU's bind: skip it, retry.
+          const clash = vncPortClash(e);
+          if (clash === undefined || attempt >= VNC_START_ATTEMPTS) throw e;
+          holdVncPort(clash);
+        }
+      }
     } finally {
       dom.starting = false;
     }
