@@ -28,6 +28,7 @@ import type {
 } from './flags.js';
 import { charArrayText, cpuMapBits, typedParamsFromWire, type NodeCpuMap, type NodeInfo, type SecurityModel, type TypedParameters } from './info.js';
 import { NodeDevice } from './nodedev.js';
+import { Secret } from './secret.js';
 import { Interface } from './interface.js';
 import { Network } from './network.js';
 import { attach as qemuAttach, monitorEventStream } from './qemu.js';
@@ -504,6 +505,38 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return new NodeDevice(this.core, (await this.core.call('NODE_DEVICE_LOOKUP_BY_NAME', { name }, o)).dev.name);
   }
 
+  // Secrets and storage pool capabilities.
+
+  async listAllSecrets(flags = 0, o?: CallOptions): Promise<Secret[]> {
+    const r = await this.core.call('CONNECT_LIST_ALL_SECRETS', { needResults: 1, flags }, o);
+    return r.secrets.map((x) => new Secret(this.core, x));
+  }
+
+  async numOfSecrets(o?: CallOptions): Promise<number> {
+    return (await this.core.call('CONNECT_NUM_OF_SECRETS', undefined, o)).num;
+  }
+
+  async listSecretUUIDs(o?: CallOptions): Promise<string[]> {
+    return (await this.core.call('CONNECT_LIST_SECRETS', { maxuuids: 16384 }, o)).uuids;
+  }
+
+  async secretLookupByUUID(uuid: string | Uint8Array, o?: CallOptions): Promise<Secret> {
+    const bytes = typeof uuid === 'string' ? uuidFromString(uuid) : uuid;
+    return new Secret(this.core, (await this.core.call('SECRET_LOOKUP_BY_UUID', { uuid: bytes }, o)).secret);
+  }
+
+  async secretLookupByUsage(usageType: number, usageID: string, o?: CallOptions): Promise<Secret> {
+    return new Secret(this.core, (await this.core.call('SECRET_LOOKUP_BY_USAGE', { usageType, usageID }, o)).secret);
+  }
+
+  async defineSecret(xml: string, flags = 0, o?: CallOptions): Promise<Secret> {
+    return new Secret(this.core, (await this.core.call('SECRET_DEFINE_XML', { xml, flags }, o)).secret);
+  }
+
+  async storagePoolCapabilities(flags = 0, o?: CallOptions): Promise<string> {
+    return (await this.core.call('CONNECT_GET_STORAGE_POOL_CAPABILITIES', { flags }, o)).capabilities;
+  }
+
   // Events.
 
   /** Domain events as an async iterable; resolves once the subscriptions are registered. */
@@ -529,6 +562,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       const pool = new StoragePool(this.core, p.pool);
       return ev.eventID === StoragePoolEventID.REFRESH ? { kind: 'refresh', pool } : { kind: 'lifecycle', pool, event: p.event ?? 0, detail: p.detail ?? 0 };
     });
+  }
+
+  /** Node device events (ids: 0 lifecycle, 1 update); payloads as the wire carries them. */
+  async nodeDeviceEvents(opts: EventStreamOptions & { events?: readonly number[] } = {}, o?: CallOptions): Promise<EventStream<DriverEvent>> {
+    return this.stream('node_device', opts.events ?? [0], null, opts, o, (ev) => ev);
+  }
+
+  /** Secret events (ids: 0 lifecycle, 1 value-changed); payloads as the wire carries them. */
+  async secretEvents(opts: EventStreamOptions & { events?: readonly number[] } = {}, o?: CallOptions): Promise<EventStream<DriverEvent>> {
+    return this.stream('secret', opts.events ?? [0], null, opts, o, (ev) => ev);
   }
 
   /** A live view of all domains kept current by events (see DomainWatch). */

@@ -22,6 +22,7 @@ import {
   type VcpuInfo,
 } from './info.js';
 import { agentCommand, domainQmp, monitorCommand, QemuAgentCommandTimeout, type QemuMonitorCommandOptions } from './qemu.js';
+import { DomainCheckpoint } from './checkpoint.js';
 import { DomainSnapshot } from './snapshot.js';
 import { Stream, type StreamOptions } from './stream.js';
 import type { RemoteNonnullDomain } from '../protocol/gen/remote.js';
@@ -513,6 +514,77 @@ export class Domain {
   async listAllSnapshots(flags: DomainSnapshotListFlags | number = 0, o?: CallOptions): Promise<DomainSnapshot[]> {
     const r = await this.core.call('DOMAIN_LIST_ALL_SNAPSHOTS', { dom: this.dom, needResults: 1, flags }, o);
     return r.snapshots.map((s) => new DomainSnapshot(this.core, s));
+  }
+
+  // Guest interfaces, power management, keys, jobs, lifecycle actions.
+
+  /** virDomainInterfaceAddresses; `source` is VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_* (0 lease, 1 agent, 2 arp). */
+  async interfaceAddresses(source = 0, flags = 0, o?: CallOptions): Promise<{ name: string; hwaddr: string | null; addrs: { type: number; addr: string; prefix: number }[] }[]> {
+    const r = await this.core.call('DOMAIN_INTERFACE_ADDRESSES', { dom: this.dom, source, flags }, o);
+    return r.ifaces.map((i) => ({ name: i.name, hwaddr: i.hwaddr, addrs: i.addrs.map((a) => ({ ...a })) }));
+  }
+
+  async abortJob(o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_ABORT_JOB', { dom: this.dom }, o);
+  }
+
+  /** virDomainAbortJobFlags (VIR_DOMAIN_ABORT_JOB_POSTCOPY = 1). */
+  async abortJobFlags(flags: number, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_ABORT_JOB_FLAGS', { dom: this.dom, flags }, o);
+  }
+
+  async pmSuspendForDuration(target: number, duration: bigint | number, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_PM_SUSPEND_FOR_DURATION', { dom: this.dom, target, duration: BigInt(duration), flags }, o);
+  }
+
+  async pmWakeup(flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_PM_WAKEUP', { dom: this.dom, flags }, o);
+  }
+
+  async injectNmi(flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_INJECT_NMI', { dom: this.dom, flags }, o);
+  }
+
+  async sendKey(codeset: number, holdtime: number, keycodes: readonly number[], flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_SEND_KEY', { dom: this.dom, codeset, holdtime, keycodes: [...keycodes], flags }, o);
+  }
+
+  /** virDomainGetDiskErrors: every disk with an error (virDomainDiskErrorCode). */
+  async diskErrors(flags = 0, o?: CallOptions): Promise<{ disk: string; error: number }[]> {
+    const { nerrors } = await this.core.call('DOMAIN_GET_DISK_ERRORS', { dom: this.dom, maxerrors: 0, flags }, o);
+    if (nerrors === 0) return [];
+    const r = await this.core.call('DOMAIN_GET_DISK_ERRORS', { dom: this.dom, maxerrors: nerrors, flags }, o);
+    return r.errors.map((e) => ({ ...e }));
+  }
+
+  async controlInfo(flags = 0, o?: CallOptions): Promise<{ state: number; details: number; stateTime: bigint }> {
+    const r = await this.core.call('DOMAIN_GET_CONTROL_INFO', { dom: this.dom, flags }, o);
+    return { state: r.state, details: r.details, stateTime: r.stateTime };
+  }
+
+  async setLifecycleAction(type: number, action: number, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_SET_LIFECYCLE_ACTION', { dom: this.dom, type, action, flags }, o);
+  }
+
+  async blockResize(disk: string, size: bigint | number, flags = 0, o?: CallOptions): Promise<void> {
+    await this.core.call('DOMAIN_BLOCK_RESIZE', { dom: this.dom, disk, size: BigInt(size), flags }, o);
+  }
+
+  // Checkpoints.
+
+  async createCheckpoint(xml: string, flags = 0, o?: CallOptions): Promise<DomainCheckpoint> {
+    const r = await this.core.call('DOMAIN_CHECKPOINT_CREATE_XML', { dom: this.dom, xmlDesc: xml, flags }, o);
+    return new DomainCheckpoint(this.core, r.checkpoint);
+  }
+
+  async checkpointLookupByName(name: string, flags = 0, o?: CallOptions): Promise<DomainCheckpoint> {
+    const r = await this.core.call('DOMAIN_CHECKPOINT_LOOKUP_BY_NAME', { dom: this.dom, name, flags }, o);
+    return new DomainCheckpoint(this.core, r.checkpoint);
+  }
+
+  async listAllCheckpoints(flags = 0, o?: CallOptions): Promise<DomainCheckpoint[]> {
+    const r = await this.core.call('DOMAIN_LIST_ALL_CHECKPOINTS', { dom: this.dom, needResults: 1, flags }, o);
+    return r.checkpoints.map((c) => new DomainCheckpoint(this.core, c));
   }
 
   // QEMU (libvirt-qemu's API; QEMU drivers only).

@@ -40,6 +40,8 @@ const NAMED_ONLY: Record<string, readonly string[]> = {
   'qemu-monitor-command': ['pass-fds'],
   'qemu-agent-command': ['timeout'],
   dommemstat: ['period'],
+  'send-key': ['codeset', 'holdtime'],
+  dompmsuspend: ['duration'],
 };
 
 /** Hidden option aliases of virsh 9.0 (not in its help output). */

@@ -7,6 +7,8 @@ import { connect } from '../connect.js';
 import { commandHelp, COMMAND_DEFS, findCommand, findGroup, fullHelp, groupHelp } from './defs.js';
 import { asVirError, CliError, Opts, reportError, type Ctl } from './ctl.js';
 import { ParseError, parseCommands, tokenize, type ParsedCommand } from './parse.js';
+import { DOMAIN_CONTROL_COMMANDS } from './commands/domain-control.js';
+import { CHECKPOINT_SECRET_COMMANDS } from './commands/checkpoints-secrets.js';
 import { CONSOLE_COMMANDS } from './commands/console.js';
 import { DEVICE_COMMANDS } from './commands/devices.js';
 import { DOMAIN_COMMANDS } from './commands/domain.js';
@@ -87,6 +89,7 @@ const SHELL_COMMANDS: CommandTable = {
 
 export const HANDLERS: CommandTable = { ...SHELL_COMMANDS, ...HOST_COMMANDS, ...DOMAIN_COMMANDS, ...SNAPSHOT_COMMANDS, ...OBJECT_COMMANDS, ...CONSOLE_COMMANDS, ...DEVICE_COMMANDS, ...VOLUME_COMMANDS,
   ...HOST_MORE_COMMANDS, ...DOMAIN_MORE_COMMANDS, ...TUNING_COMMANDS, ...NODEDEV_COMMANDS, ...NET_IFACE_COMMANDS,
+  ...DOMAIN_CONTROL_COMMANDS, ...CHECKPOINT_SECRET_COMMANDS,
   // After DOMAIN_MORE_COMMANDS: its desc gains --edit here.
   ...EDIT_COMMANDS };
 
