@@ -169,7 +169,7 @@ export function domainMiscMethods(store: DomainStore, networks: NetworkStore): D
     },
     DOMAIN_SEND_KEY: ({ dom, codeset, keycodes, flags }) => {
       checkFlags('testDomainSendKey', flags, 0);
-      r(dom);
+      active(r(dom));
       const name = CODESETS[codeset] ?? String(codeset);
       for (const k of keycodes) {
         if (k > (KEYCODE_MAX[codeset] ?? 0xffff)) throw internalError(`invalid keycode ${k} of ${name} codeset`);
@@ -177,7 +177,7 @@ export function domainMiscMethods(store: DomainStore, networks: NetworkStore): D
     },
     DOMAIN_INJECT_NMI: ({ dom, flags }) => {
       checkFlags('testDomainInjectNMI', flags, 0);
-      r(dom);
+      active(r(dom));
     },
     DOMAIN_SEND_PROCESS_SIGNAL: ({ dom, pidValue, signum, flags }) => {
       checkFlags('testDomainSendProcessSignal', flags, 0);
