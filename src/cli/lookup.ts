@@ -82,10 +82,10 @@ export async function poolByText(ctl: Ctl, n: string): Promise<StoragePool> {
   throw new CliError(`failed to get pool '${n}'`, asVirError(last));
 }
 
-/** A volume by name within --pool, else by key, then by path. */
-export async function volOpt(ctl: Ctl, o: Opts): Promise<StorageVol> {
+/** A volume by name within --pool (or the option named `poolOption`), else by key, then by path. */
+export async function volOpt(ctl: Ctl, o: Opts, poolOption = 'pool'): Promise<StorageVol> {
   const n = optName(o, 'vol');
-  const poolName = o.string('pool');
+  const poolName = o.string(poolOption);
   const c = ctl.connection;
   let last: unknown = null;
   if (poolName !== undefined) {
@@ -111,7 +111,7 @@ export async function volOpt(ctl: Ctl, o: Opts): Promise<StorageVol> {
     }
   }
   // Commands that offer --pool suggest it when it was not given.
-  const hint = poolName === undefined && o.cmd.def.opts.some((x) => x.name === 'pool') ? ', specifying --pool might help' : '';
+  const hint = poolName === undefined && o.cmd.def.opts.some((x) => x.name === poolOption) ? `, specifying --${poolOption} might help` : '';
   throw new CliError(`failed to get vol '${n}'${hint}`, asVirError(last));
 }
 

@@ -1,6 +1,7 @@
 // tsvirsh console against virsh console on a pty, with tsvirtd's QEMU driver running the bootable
 // test guest: the same header, the guest's login banner through the stream, Ctrl-] leaves with exit 0
 // and the terminal back in cooked mode. Plus the refusals without a terminal or a running domain.
+import { CONSOLE_PTY_PY, consoleOnPty } from '../harness/console-pty.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { bootDomainXml, bootImage, bootImageSkipReason, LOGIN_BANNER } from '../harness/boot-image.js';
 import { startTsvirtd } from '../harness/tsvirtd.js';
-import { describeRun, runCommand, runVirsh, SYSTEM_PYTHON } from '../harness/run.js';
+import { describeRun, runVirsh } from '../harness/run.js';
 import { killGuestsIn, qemuEnv } from '../drivers/qemu/driver-guest.js';
 import { haveVirsh, runTool, shown, tsvirshArgv } from '../harness/tsvirsh.js';
 
@@ -17,52 +18,6 @@ import { haveVirsh, runTool, shown, tsvirshArgv } from '../harness/tsvirsh.js';
  * banner again after each line), then sends Ctrl-]. Prints what the terminal saw, a line
  * "EXIT <status>", and "ICANON <0|1>": whether the pty is back in canonical mode afterwards.
  */
-const PTY_PY = `
-import json, os, pty, select, sys, termios, time
-argv, banner = json.loads(sys.argv[1]), sys.argv[2].encode()
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(argv[0], argv)
-buf = b''
-deadline = time.time() + 40
-last_enter = 0.0
-while time.time() < deadline and banner not in buf:
-    if b'Escape character' in buf and time.time() - last_enter > 2:
-        os.write(fd, b'\\r')
-        last_enter = time.time()
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if r:
-        try:
-            d = os.read(fd, 4096)
-        except OSError:
-            break
-        if not d:
-            break
-        buf += d
-os.write(fd, b'\\x1d')
-status = None
-canon = None
-end = time.time() + 10
-while time.time() < end:
-    if canon is None or status is None:
-        try:
-            canon = 1 if termios.tcgetattr(fd)[3] & termios.ICANON else 0
-        except termios.error:
-            pass
-    p, st = os.waitpid(pid, os.WNOHANG)
-    if p:
-        status = os.waitstatus_to_exitcode(st)
-        break
-    try:
-        if select.select([fd], [], [], 0.1)[0]:
-            buf += os.read(fd, 4096)
-    except OSError:
-        pass
-if status is None:
-    os.kill(pid, 9)
-sys.stdout.write(buf.decode('utf-8', 'replace'))
-sys.stdout.write('\\nEXIT %s\\nICANON %s\\n' % (status, canon))
-`;
 
 /**
  * The header lines a console session starts with (pty output uses CRLF). virsh on a terminal may
@@ -98,7 +53,7 @@ test('console on a pty: banner through tsvirsh, header like virsh, Ctrl-] leaves
       const r = await runVirsh(uri, args, { timeoutMs: 60_000 });
       assert.equal(r.code, 0, describeRun(r));
     }
-    const session = (argv: string[]) => runCommand(SYSTEM_PYTHON, ['-c', PTY_PY, JSON.stringify(argv), LOGIN_BANNER], { timeoutMs: 70_000 });
+    const session = (argv: string[]) => consoleOnPty(argv, LOGIN_BANNER);
     const ours = await session([...tsvirshArgv(), '-c', uri, 'console', name]);
     assert.ok(ours.stdout.includes(LOGIN_BANNER), `no banner through tsvirsh console:\n${describeRun(ours)}`);
     assert.match(ours.stdout, /EXIT 0\nICANON 1\n$/, describeRun(ours));
@@ -113,8 +68,8 @@ test('console on a pty: banner through tsvirsh, header like virsh, Ctrl-] leaves
     assert.ok(second?.startsWith('Escape character is ^]'), `virsh header: ${second}`);
 
     // The domain going away ends the session by itself, with exit 0 and the terminal restored.
-    const DESTROY_PY = PTY_PY.replace("os.write(fd, b'\\x1d')", `import subprocess; subprocess.run(['virsh', '-c', '${uri}', 'destroy', '${name}'], capture_output=True)`);
-    const ended = await runCommand(SYSTEM_PYTHON, ['-c', DESTROY_PY, JSON.stringify([...tsvirshArgv(), '-c', uri, 'console', name]), LOGIN_BANNER], { timeoutMs: 70_000 });
+    const DESTROY_PY = CONSOLE_PTY_PY.replace("os.write(fd, b'\\x1d')", `import subprocess; subprocess.run(['virsh', '-c', '${uri}', 'destroy', '${name}'], capture_output=True)`);
+    const ended = await consoleOnPty([...tsvirshArgv(), '-c', uri, 'console', name], LOGIN_BANNER, DESTROY_PY);
     assert.match(ended.stdout, /EXIT 0\nICANON 1\n$/, describeRun(ended));
     await runVirsh(uri, ['undefine', name]);
   } finally {

@@ -1,6 +1,7 @@
 // The bootable test guest under plain QEMU (TCG): it reaches its login banner on the serial port
 // quickly, and QEMU's system_powerdown makes the guest power itself off (ACPI power button), which
 // is what `virsh shutdown` relies on.
+import { consoleOnPty } from '../harness/console-pty.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { test } from 'node:test';
 import { connect, type QmpClient } from '../../src/qmp/index.js';
 import { bootDomainXml, bootImage, bootImageSkipReason, LOGIN_BANNER, QEMU_BINARY } from '../harness/boot-image.js';
 import { startTsvirtd } from '../harness/tsvirtd.js';
-import { describeRun, runCommand, runVirsh, SYSTEM_PYTHON } from '../harness/run.js';
+import { describeRun, runVirsh } from '../harness/run.js';
 import { killGuestsIn, qemuEnv } from '../drivers/qemu/driver-guest.js';
 
 async function qmpWithRetry(path: string, deadline: number): Promise<QmpClient> {
@@ -83,51 +84,6 @@ test('test guest: TCG boot to the serial banner, ACPI powerdown exits QEMU', { s
   }
 });
 
-/**
- * Runs `virsh console` on a pty (it insists on a terminal) until the guest's banner shows,
- * pressing Enter now and then (the guest prints its banner again after each line), then leaves
- * with Ctrl-]. Prints what virsh showed, then a line "EXIT <status>".
- */
-const CONSOLE_PY = `
-import os, pty, select, sys, time
-uri, name, banner = sys.argv[1], sys.argv[2], sys.argv[3].encode()
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp('virsh', ['virsh', '-c', uri, 'console', name, '--force'])
-buf = b''
-deadline = time.time() + 40
-last_enter = 0.0
-while time.time() < deadline and banner not in buf:
-    if b'Escape character' in buf and time.time() - last_enter > 2:
-        os.write(fd, b'\\r')
-        last_enter = time.time()
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if r:
-        try:
-            d = os.read(fd, 4096)
-        except OSError:
-            break
-        if not d:
-            break
-        buf += d
-os.write(fd, b'\\x1d')
-status = None
-end = time.time() + 10
-while time.time() < end:
-    p, st = os.waitpid(pid, os.WNOHANG)
-    if p:
-        status = os.waitstatus_to_exitcode(st)
-        break
-    try:
-        if select.select([fd], [], [], 0.1)[0]:
-            buf += os.read(fd, 4096)
-    except OSError:
-        pass
-if status is None:
-    os.kill(pid, 9)
-sys.stdout.write(buf.decode('utf-8', 'replace'))
-sys.stdout.write('\\nEXIT %s\\n' % status)
-`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -165,10 +121,10 @@ test('tsvirtd QEMU driver: virsh console reaches the banner, monitor passthrough
     await sleep(500);
     await virsh('start', name);
 
-    const con = await runCommand(SYSTEM_PYTHON, ['-c', CONSOLE_PY, uri, name, LOGIN_BANNER], { timeoutMs: 70_000 });
+    const con = await consoleOnPty(['virsh', '-c', uri, 'console', name, '--force'], LOGIN_BANNER);
     assert.match(con.stdout, /Connected to domain '?tsvirt-boot-guest'?/, describeRun(con));
     assert.ok(con.stdout.includes(LOGIN_BANNER), `no banner through virsh console:\n${describeRun(con)}`);
-    assert.match(con.stdout, /EXIT 0\s*$/, describeRun(con));
+    assert.match(con.stdout, /EXIT 0\n/, describeRun(con));
 
     // QMP passthrough: QEMU's whole reply, id included; the STOP it causes is a pause whose
     // reason libvirt's QEMU driver records as unknown (no pausedReason was set for it).

@@ -10,7 +10,7 @@ import { VirErrorNumber } from '../../rpc/errors.js';
 import { asVirError, attempt, CliError, type Ctl, type Opts } from '../ctl.js';
 import { pumpEvents, stamp, type EventSource } from '../event-loop.js';
 import { kv } from '../format.js';
-import { domainOpt, looksLikeUuid, networkByText, poolByText } from '../lookup.js';
+import { domainOpt, looksLikeUuid, networkByText, poolByText, volOpt } from '../lookup.js';
 import { readXmlFile } from './domain.js';
 import type { CommandTable } from './types.js';
 
@@ -264,7 +264,7 @@ async function poolCapabilities(ctl: Ctl): Promise<void> {
 
 async function volCreateFrom(ctl: Ctl, o: Opts): Promise<void> {
   const pool = await poolByText(ctl, o.string('pool')!);
-  const input = await inputVol(ctl, o);
+  const input = await volOpt(ctl, o, 'inputpool');
   const file = o.string('file')!;
   const xml = readXmlFile(file);
   const flags = (o.bool('prealloc-metadata') ? 1 : 0) | (o.bool('reflink') ? 2 : 0) | (o.bool('validate') ? 4 : 0);
@@ -272,33 +272,6 @@ async function volCreateFrom(ctl: Ctl, o: Opts): Promise<void> {
   ctl.print(`Vol ${v.name} created from input vol ${input.name}\n`);
 }
 
-/** --vol within --inputpool, else by key, then by path (volOpt's order, with --inputpool). */
-async function inputVol(ctl: Ctl, o: Opts) {
-  const n = o.string('vol')!;
-  const poolName = o.string('inputpool');
-  const c = ctl.connection;
-  let last: unknown = null;
-  if (poolName !== undefined) {
-    const pool = await poolByText(ctl, poolName);
-    try {
-      return await pool.volumeLookupByName(n);
-    } catch (e) {
-      last = e;
-    }
-  } else {
-    try {
-      return await c.storageVolLookupByKey(n);
-    } catch (e) {
-      last = e;
-    }
-  }
-  try {
-    return await c.storageVolLookupByPath(n);
-  } catch (e) {
-    last = e;
-  }
-  throw new CliError(`failed to get vol '${n}'${poolName === undefined ? ', specifying --inputpool might help' : ''}`, asVirError(last));
-}
 
 interface EventKind {
   /** Event names by id, as --list shows them. */
