@@ -99,7 +99,7 @@ async function qemuAccepts(argv: string[], monitorPath: string): Promise<string>
   try {
     for (let i = 0; i < 100 && !existsSync(monitorPath) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
     if (!existsSync(monitorPath)) throw new Error(`QEMU did not open its monitor: ${stderr}`);
-    return await new Promise<string>((resolve, reject) => {
+    const greet = () => new Promise<string>((resolve, reject) => {
       const sock = connect(monitorPath);
       sock.once('data', (b) => {
         sock.end(JSON.stringify({ execute: 'qmp_capabilities' }) + '\n' + JSON.stringify({ execute: 'quit' }) + '\n');
@@ -107,6 +107,15 @@ async function qemuAccepts(argv: string[], monitorPath: string): Promise<string>
       });
       sock.once('error', reject);
     });
+    // The socket file appears at bind(), a moment before QEMU listens on it.
+    for (let i = 0; ; i++) {
+      try {
+        return await greet();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || i >= 50 || child.exitCode !== null) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
   } finally {
     const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
     await exited;
