@@ -76,15 +76,18 @@ const EVENT_WAITS = [
   'nodedev-event --event lifecycle --timeout 1 --loop',
 ];
 
+/** Checkpoints carry the clock's time of creation: virsh's run and ours may straddle a second. */
+const clockless = (t: string) => t.replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}/g, '<time>').replace(/<creationTime>\d+<\/creationTime>/g, '<creationTime/>');
+
 async function compare(line: string): Promise<void> {
   const want = await runTool('virsh', ['-c', 'test:///default', line]);
   const got = await tsvirshLine('test:///default', line);
-  assert.equal(shown(got), shown(want), line);
+  assert.equal(clockless(shown(got)), clockless(shown(want)), line);
 }
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('batch 3 vs virsh on test:///default', { skip: !haveVirsh && 'virsh not installed' }, () => {
+describe('domain control, checkpoints, secrets and object events vs virsh on test:///default', { skip: !haveVirsh && 'virsh not installed' }, () => {
   test('each domain command on its own', async () => {
     for (const line of DOMAIN) await compare(line);
   });
