@@ -148,7 +148,7 @@ async function domfsinfo(ctl: Ctl, o: Opts): Promise<void> {
 }
 
 /** Title or description text the way virsh finds it: the metadata API, else empty. */
-async function description(d: Domain, title: boolean, flags: number): Promise<string> {
+export async function description(d: Domain, title: boolean, flags: number): Promise<string> {
   try {
     return await d.metadata(title ? 1 : 0, null, flags);
   } catch (e) {

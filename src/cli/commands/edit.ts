@@ -10,7 +10,7 @@ import type { DomainSnapshot } from '../../api/snapshot.js';
 import { VirErrorNumber } from '../../rpc/errors.js';
 import { asVirError, attempt, CliError, type Ctl, type Opts } from '../ctl.js';
 import { domainOpt, ifaceByText, networkByText, poolByText } from '../lookup.js';
-import { affectFlags, DOMAIN_MORE_COMMANDS } from './domain-more.js';
+import { affectFlags, description, DOMAIN_MORE_COMMANDS } from './domain-more.js';
 import { askReedit, editString, readBack, runEditor, unlinkTemp, writeTempFile } from './editor.js';
 import type { CommandTable } from './types.js';
 
@@ -205,17 +205,6 @@ async function snapshotEdit(ctl: Ctl, o: Opts): Promise<void> {
       throw new CliError(`Failed to update ${name}`, e.virCause);
     }
     throw new CliError(`Failed to update ${name}`, asVirError(e));
-  }
-}
-
-/** virshGetDomainDescription: no metadata of that kind reads as empty. */
-async function description(d: Domain, title: boolean, flags: number): Promise<string> {
-  try {
-    return await d.metadata(title ? 1 : 0, null, flags);
-  } catch (e) {
-    const err = asVirError(e);
-    if (err?.code === VirErrorNumber.NO_DOMAIN_METADATA) return '';
-    throw new CliError('', err);
   }
 }
 

@@ -133,7 +133,7 @@ async function snapList(ctl: Ctl, o: Opts): Promise<void> {
   const rows: SnapRow[] = [];
   for (const s of snaps) {
     const xml = await s.xmlDesc(0);
-    rows.push({ name: s.name, parent: tag(xml.split('<domain')[0]!, 'name') === s.name ? parentOf(xml) : parentOf(xml), xml });
+    rows.push({ name: s.name, parent: parentOf(xml), xml });
   }
   if (!o.bool('topological')) rows.sort((a, b) => cmpName(a.name, b.name));
   if (o.bool('tree')) {
